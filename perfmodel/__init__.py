@@ -1,0 +1,1 @@
+"""Analytical performance model of inference chips: pure Python + numpy, never numba."""

@@ -1,0 +1,1 @@
+"""Model descriptions: config presets -> perfmodel op graphs and runnable CPU forward passes."""
