@@ -1,0 +1,367 @@
+"""Chip specifications: a frozen `Chip` loaded and validated from a TOML preset or file.
+
+A preset lives in ``perfmodel/presets/<name>.toml``; users may pass a path to their own
+file wherever a chip name is accepted, and override single fields (``hbm_bandwidth=2TB/s``,
+see `apply_overrides`). Every number carries its unit in the file ("3.35 TB/s") and its
+source in the section's ``source`` key; hypothetical chips say so.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from perfmodel import units
+from perfmodel.errors import SeedchipError
+
+PRESET_DIR = Path(__file__).parent / "presets"
+
+DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8")
+ON_CHIP_KINDS = ("sram", "cache")
+OFF_CHIP_KINDS = ("hbm", "lpddr", "gddr", "ddr")
+
+# Documented defaults for achievable fractions when a file gives none.
+DEFAULT_COMPUTE_EFFICIENCY = 0.7
+DEFAULT_MEMORY_EFFICIENCY = 0.8
+DEFAULT_GATHER_EFFICIENCY = 0.5
+
+
+@dataclass(frozen=True)
+class MemoryLevel:
+    """One level of the memory hierarchy, as seen by the whole chip."""
+
+    name: str
+    kind: str
+    capacity_bytes: float
+    bandwidth_bytes_per_s: float
+    transaction_bytes: float
+    efficiency: float
+    gather_efficiency: float
+
+    @property
+    def on_chip(self) -> bool:
+        return self.kind in ON_CHIP_KINDS
+
+    @property
+    def achievable_bytes_per_s(self) -> float:
+        """Streaming bandwidth a well-written kernel reaches."""
+        return self.bandwidth_bytes_per_s * self.efficiency
+
+    @property
+    def gather_bytes_per_s(self) -> float:
+        """Bandwidth of whole-transaction random row reads."""
+        return self.bandwidth_bytes_per_s * self.efficiency * self.gather_efficiency
+
+
+@dataclass(frozen=True)
+class Link:
+    """Chip-to-chip interconnect: per-chip bandwidth in one direction, hop latency."""
+
+    bandwidth_bytes_per_s: float
+    latency_s: float
+    max_chips: int
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A chip as the roofline sees it. Built by `load_chip`, never mutated."""
+
+    name: str
+    description: str
+    hypothetical: bool
+    source: str
+    matrix_flops_per_s: Mapping[str, float]
+    vector_flops_per_s: float
+    compute_efficiency: float
+    op_overhead_s: float
+    memory: tuple[MemoryLevel, ...]
+    link: Link
+    tdp_w: float
+    idle_w: float
+    price_usd: float
+    price_is_estimate: bool
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def main_memory(self) -> MemoryLevel:
+        """The off-chip memory that holds weights, tables and KV cache."""
+        return self.memory[-1]
+
+    @property
+    def sram(self) -> MemoryLevel | None:
+        """The largest on-chip level, or None when the chip lists none."""
+        on_chip = [level for level in self.memory if level.on_chip]
+        return on_chip[-1] if on_chip else None
+
+    def peak_flops_per_s(self, dtype: str) -> float:
+        """Dense matrix-engine peak for ``dtype``; a clear error if the chip lacks it."""
+        if dtype not in self.matrix_flops_per_s:
+            have = ", ".join(self.matrix_flops_per_s)
+            raise SeedchipError(f"chip {self.name}: no {dtype} matrix support (has {have})")
+        return self.matrix_flops_per_s[dtype]
+
+
+# ---------------------------------------------------------------- loading
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in chip presets, sorted."""
+    return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; unreadable, non-UTF-8 or malformed files raise SeedchipError."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise SeedchipError(f"cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise SeedchipError(f"{path}: not UTF-8 text") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SeedchipError(f"{path}: not valid TOML: {error}") from None
+
+
+def resolve_chip_path(name_or_path: str) -> Path:
+    """A preset name or a path to a TOML file -> the file's path."""
+    looks_like_path = name_or_path.endswith(".toml") or "/" in name_or_path
+    if looks_like_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise SeedchipError(f"chip file {name_or_path} does not exist")
+        return path
+    path = PRESET_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(preset_names())
+        raise SeedchipError(f"unknown chip '{name_or_path}' (known: {known}; or a .toml path)")
+    return path
+
+
+def load_chip(name_or_path: str, overrides: Mapping[str, str] | None = None) -> Chip:
+    """Load, override and validate a chip preset or file."""
+    path = resolve_chip_path(name_or_path)
+    raw = read_toml(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    return chip_from_dict(raw, where=str(path))
+
+
+# ---------------------------------------------------------------- overrides
+
+_TOP_LEVEL_OVERRIDES = {
+    "compute_efficiency": ("compute", "efficiency"),
+    "overhead": ("compute", "overhead"),
+    "vector": ("compute", "vector"),
+    "tdp": ("power", "tdp"),
+    "idle_power": ("power", "idle"),
+    "price": ("price", "usd"),
+    "link_bandwidth": ("link", "bandwidth"),
+    "link_latency": ("link", "latency"),
+    "max_chips": ("link", "max_chips"),
+}
+_LEVEL_FIELDS = ("capacity", "bandwidth", "transaction", "efficiency", "gather_efficiency")
+_MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
+
+
+def override_keys() -> list[str]:
+    """The keys `apply_overrides` accepts, for help texts and error messages."""
+    level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm") for name in _LEVEL_FIELDS]
+    return sorted([*DTYPES, *_TOP_LEVEL_OVERRIDES, "sram", "dram", "hbm", *level_keys])
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
+    """Return a copy of a raw chip dict with single fields replaced.
+
+    Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
+    ``vector``, ``tdp``, ``idle_power``, ``price``, ``link_bandwidth``, ``link_latency``,
+    ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
+    largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
+    its technology) or a level's own name, and field is one of capacity, bandwidth,
+    transaction, efficiency, gather_efficiency; ``<level>`` alone sets its capacity.
+    Values are validated afterwards like any file value.
+    """
+    result = copy.deepcopy(dict(raw))
+    for key, value in overrides.items():
+        if key in DTYPES:
+            result.setdefault("compute", {})[key] = value
+        elif key in _TOP_LEVEL_OVERRIDES:
+            section, name = _TOP_LEVEL_OVERRIDES[key]
+            result.setdefault(section, {})[name] = value
+        else:
+            level, name = _level_override(result, key)
+            level[name] = value
+    return result
+
+
+def _level_override(raw: Mapping[str, Any], key: str) -> tuple[dict[str, Any], str]:
+    """The memory-level table and field name that an override key addresses."""
+    levels = raw.get("memory")
+    if not isinstance(levels, list) or not levels:
+        raise SeedchipError(f"--set {key}: the chip lists no memory levels")
+    for field_name in _LEVEL_FIELDS:
+        if key.endswith("_" + field_name):
+            alias, name = key[: -len(field_name) - 1], field_name
+            break
+    else:
+        alias, name = key, "capacity"
+    alias = alias.lower()
+    if alias in _MAIN_MEMORY_ALIASES:
+        return levels[-1], name
+    if alias == "sram":
+        on_chip = [level for level in levels if level.get("kind") in ON_CHIP_KINDS]
+        if not on_chip:
+            raise SeedchipError(f"--set {key}: the chip has no on-chip memory level")
+        return on_chip[-1], name
+    for level in levels:
+        if str(level.get("name", "")).lower() == alias:
+            return level, name
+    raise SeedchipError(
+        f"--set {key}: unknown field (known: {', '.join(override_keys())}, "
+        f"or <level>_<field> for a level's own name)")
+
+
+# ---------------------------------------------------------------- validation
+
+
+class _Section:
+    """Reads one table of a raw chip dict, checking keys, units and ranges."""
+
+    def __init__(self, raw: Mapping[str, Any], name: str, where: str, allowed: tuple[str, ...]):
+        if not isinstance(raw, Mapping):
+            raise SeedchipError(f"{where}: [{name}] must be a table")
+        unknown = sorted(set(raw) - set(allowed) - {"source"})
+        if unknown:
+            raise SeedchipError(
+                f"{where}: unknown key '{unknown[0]}' in [{name}] (allowed: {', '.join(allowed)}, source)")
+        self.raw, self.name, self.where = raw, name, where
+
+    def _label(self, key: str) -> str:
+        return f"{self.where}: {self.name}.{key}"
+
+    def has(self, key: str) -> bool:
+        return key in self.raw
+
+    def quantity(self, key: str, dimension: str, default: float | None = None,
+                 allow_zero: bool = False) -> float:
+        if key not in self.raw:
+            if default is None:
+                raise SeedchipError(f"{self._label(key)} is missing")
+            return default
+        value = units.parse_quantity(self.raw[key], dimension, self._label(key))
+        if value < 0 or (value == 0 and not allow_zero):
+            raise SeedchipError(f"{self._label(key)} must be positive, got {self.raw[key]!r}")
+        return value
+
+    def fraction(self, key: str, default: float) -> float:
+        value = self.quantity(key, units.RATIO, default)
+        if not 0 < value <= 1:
+            raise SeedchipError(f"{self._label(key)} must be in (0, 1], got {self.raw[key]!r}")
+        return value
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.raw.get(key, default)
+        if not isinstance(value, str) or (default is None and not value.strip()):
+            raise SeedchipError(f"{self._label(key)} must be a non-empty string")
+        return value
+
+    def flag(self, key: str, default: bool | None = None) -> bool:
+        value = self.raw.get(key, default)
+        if not isinstance(value, bool):
+            raise SeedchipError(f"{self._label(key)} must be true or false")
+        return value
+
+    def integer(self, key: str, default: int) -> int:
+        value = self.raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SeedchipError(f"{self._label(key)} must be a positive integer, got {value!r}")
+        return value
+
+
+_TOP_KEYS = ("name", "description", "hypothetical", "source", "compute", "memory", "link",
+             "power", "price")
+
+
+def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
+    """Validate a raw chip dict (as parsed from TOML) into a `Chip`."""
+    top = _Section(raw, "chip", where, _TOP_KEYS)
+    compute = _Section(raw.get("compute", {}), "compute", where,
+                       (*DTYPES, "vector", "efficiency", "overhead"))
+    matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
+              for dtype in DTYPES if compute.has(dtype)}
+    if not matrix:
+        raise SeedchipError(f"{where}: [compute] lists no dtype (one of {', '.join(DTYPES)})")
+    power = _Section(raw.get("power", {}), "power", where, ("tdp", "idle"))
+    price = _Section(raw.get("price", {}), "price", where, ("usd", "estimate"))
+    tdp_w = power.quantity("tdp", units.WATTS)
+    idle_w = power.quantity("idle", units.WATTS, allow_zero=True)
+    if idle_w > tdp_w:
+        raise SeedchipError(f"{where}: power.idle ({idle_w:g} W) exceeds power.tdp ({tdp_w:g} W)")
+    sections = {"compute": compute.raw, "power": power.raw, "price": price.raw,
+                "link": raw.get("link", {}),
+                **{f"memory.{level.get('name')}": level for level in raw.get("memory") or []
+                   if isinstance(level, Mapping)}}
+    return Chip(
+        name=top.text("name"),
+        description=top.text("description"),
+        hypothetical=top.flag("hypothetical"),
+        source=top.text("source"),
+        matrix_flops_per_s=MappingProxyType(matrix),
+        vector_flops_per_s=compute.quantity("vector", units.FLOP_PER_S),
+        compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
+        op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
+        memory=_memory_levels(raw.get("memory"), where),
+        link=_link(raw.get("link", {}), where),
+        tdp_w=tdp_w,
+        idle_w=idle_w,
+        price_usd=price.quantity("usd", units.USD),
+        price_is_estimate=price.flag("estimate"),
+        sources=MappingProxyType({name: table["source"] for name, table in sections.items()
+                                  if isinstance(table, Mapping)
+                                  and isinstance(table.get("source"), str)}),
+    )
+
+
+def _memory_levels(raw: Any, where: str) -> tuple[MemoryLevel, ...]:
+    """Validate ``[[memory]]``: on-chip levels first, growing capacity, one off-chip last."""
+    if not isinstance(raw, list) or not raw:
+        raise SeedchipError(f"{where}: [[memory]] must list at least the off-chip memory")
+    levels = []
+    for index, table in enumerate(raw):
+        section = _Section(table, f"memory[{index}]", where,
+                           ("name", "kind", *_LEVEL_FIELDS))
+        kind = section.text("kind")
+        if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
+            raise SeedchipError(f"{where}: memory[{index}].kind '{kind}' is not one of "
+                                f"{', '.join(ON_CHIP_KINDS + OFF_CHIP_KINDS)}")
+        levels.append(MemoryLevel(
+            name=section.text("name"),
+            kind=kind,
+            capacity_bytes=section.quantity("capacity", units.BYTES),
+            bandwidth_bytes_per_s=section.quantity("bandwidth", units.BYTES_PER_S),
+            transaction_bytes=section.quantity("transaction", units.BYTES),
+            efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
+            gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
+        ))
+    *inner, outer = levels
+    if outer.on_chip or any(not level.on_chip for level in inner):
+        raise SeedchipError(f"{where}: [[memory]] must list on-chip levels first and exactly "
+                            "one off-chip level last")
+    for smaller, larger in zip(levels, levels[1:]):
+        if larger.capacity_bytes <= smaller.capacity_bytes:
+            raise SeedchipError(f"{where}: memory level {larger.name} must be larger than "
+                                f"{smaller.name}")
+    return tuple(levels)
+
+
+def _link(raw: Any, where: str) -> Link:
+    section = _Section(raw, "link", where, ("bandwidth", "latency", "max_chips"))
+    return Link(
+        bandwidth_bytes_per_s=section.quantity("bandwidth", units.BYTES_PER_S),
+        latency_s=section.quantity("latency", units.SECONDS),
+        max_chips=section.integer("max_chips", 1),
+    )
