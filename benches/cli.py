@@ -10,12 +10,17 @@ import sys
 
 import click
 
+from benches.commands.chips import chip_command, chips_command
 from perfmodel.errors import SeedchipError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """seedchip: latency, throughput, $ and joules of inference on real and hypothetical chips."""
+
+
+cli.add_command(chips_command)
+cli.add_command(chip_command)
 
 
 def main() -> None:

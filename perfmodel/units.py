@@ -125,23 +125,26 @@ def parse_quantity(value: object, dimension: str, field: str) -> float:
 
 
 _FORMAT_SYMBOL = {
-    BYTES_PER_S: "B/s", FLOP_PER_S: "FLOP/s", WATTS: "W", HERTZ: "Hz", USD: "USD",
+    BYTES: "B", BYTES_PER_S: "B/s", FLOP_PER_S: "FLOP/s", WATTS: "W", HERTZ: "Hz", USD: "USD",
     JOULES_PER_BIT: "J/bit",
 }
 
 
-def format_quantity(value: float, dimension: str, digits: int = 3) -> str:
+def format_quantity(value: float, dimension: str, digits: int = 3, binary: bool = False) -> str:
     """Format a base-unit value for people: 3.35e12 bytes/s -> '3.35 TB/s'.
 
-    Bytes use binary prefixes (capacities: '80 GiB'); seconds use s/ms/us/ns;
-    everything else uses SI prefixes.
+    Bytes use SI prefixes as memory vendors do ('80 GB'), or binary ones with
+    ``binary=True`` ('50 MiB', for caches); seconds use s/ms/us/ns; USD are written
+    in full; everything else uses SI prefixes.
     """
     if not math.isfinite(value):
         return str(value)
-    if dimension == BYTES:
+    if dimension == BYTES and binary:
         return _format_prefixed(value, "B", [(2.0**(10 * i), p) for i, p in
                                              enumerate(["", "Ki", "Mi", "Gi", "Ti", "Pi"])],
                                 digits)
+    if dimension == USD:
+        return f"{value:,.0f} USD" if abs(value) >= 100 else f"{value:.{digits}g} USD"
     if dimension == SECONDS:
         return _format_prefixed(value, "s", [(1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")],
                                 digits)
@@ -150,6 +153,8 @@ def format_quantity(value: float, dimension: str, digits: int = 3) -> str:
     symbol = _FORMAT_SYMBOL.get(dimension, dimension)
     scales = [(1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, ""), (1e3, "k"),
               (1e6, "M"), (1e9, "G"), (1e12, "T"), (1e15, "P"), (1e18, "E")]
+    if dimension == BYTES:
+        scales = [scale for scale in scales if scale[0] >= 1.0]
     return _format_prefixed(value, symbol, scales, digits)
 
 

@@ -1,0 +1,217 @@
+"""Roofline timing of one op, and of a graph of ops, on one chip.
+
+    total = max(compute, memory, network) + overhead
+
+- compute: flops / (peak of the op's engine and dtype x achievable fraction).
+- memory: a hierarchical roofline. Each operand is served by the fastest level that holds
+  it (streamed operands: the first level whose capacity fits its footprint; gathered
+  embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
+  through that level and every faster one; each level's time is the bytes through it
+  over its achievable bandwidth, random rows paying whole transactions at the level's
+  gather bandwidth. The op's memory time is the slowest level's.
+- network: collectives over the chip's links (`perfmodel.collectives`).
+- overhead: the chip's fixed per-op cost (kernel launch, dispatch).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from perfmodel.chip import Chip, MemoryLevel
+from perfmodel.collectives import collective_time_s
+from perfmodel.ops import Collective, Node, Op, OpKind, Operand
+from perfmodel.skew import zipf_hit_rate
+
+
+@dataclass(frozen=True)
+class Residency:
+    """What competes for on-chip memory when an op runs inside a larger graph.
+
+    ``weight_footprint_bytes``: the weights that must all fit a level for any of them to
+    stay there (None: the op's own weights, i.e. the op run repeatedly on its own).
+    ``table_share``: the share of each level's capacity this op's embedding table may use.
+    """
+
+    weight_footprint_bytes: float | None = None
+    table_share: float = 1.0
+
+
+@dataclass(frozen=True)
+class LevelTime:
+    """Traffic through one memory level and the time it takes."""
+
+    level: str
+    bytes: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class OpTiming:
+    compute_s: float
+    memory_s: float
+    network_s: float
+    overhead_s: float
+    total_s: float
+    bound: str
+    flops: float
+    bytes: float
+    levels: tuple[LevelTime, ...]
+
+    @property
+    def intensity_flops_per_byte(self) -> float:
+        """Flops per byte of compulsory traffic (the roofline's x axis)."""
+        return self.flops / self.bytes if self.bytes else math.inf
+
+
+def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
+    """Roofline time of one execution of ``op`` on ``chip``."""
+    compute_s = op.flops() / _compute_rate(op, chip) if op.engine != "network" else 0.0
+    levels = _level_times(op, chip, residency)
+    memory_s = max((level.seconds for level in levels), default=0.0)
+    network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
+                 if isinstance(op, Collective) else 0.0)
+    overhead_s = chip.op_overhead_s
+    busy = {"compute": compute_s, "memory": memory_s, "network": network_s}
+    bound = max(busy, key=busy.get)
+    if overhead_s > busy[bound]:
+        bound = "overhead"
+    return OpTiming(compute_s=compute_s, memory_s=memory_s, network_s=network_s,
+                    overhead_s=overhead_s, total_s=max(busy.values()) + overhead_s,
+                    bound=bound, flops=op.flops(), bytes=op.bytes(), levels=levels)
+
+
+def _compute_rate(op: Op, chip: Chip) -> float:
+    """Achievable flop/s of the engine the op runs on."""
+    peak = (chip.peak_flops_per_s(op.compute_dtype) if op.engine == "matrix"
+            else chip.vector_flops_per_s)
+    return peak * chip.compute_efficiency
+
+
+def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, ...]:
+    """Bytes through each memory level (fastest first) and the seconds they take."""
+    stream_bytes = [0.0] * len(chip.memory)
+    gather_bytes = [0.0] * len(chip.memory)
+    for operand in op.operands():
+        if operand.is_gather:
+            _add_gather(operand, chip.memory, residency.table_share, gather_bytes)
+        else:
+            footprint = operand.footprint_bytes
+            if operand.role == "weight" and residency.weight_footprint_bytes is not None:
+                footprint = residency.weight_footprint_bytes
+            for index in range(_home_level(footprint, chip.memory) + 1):
+                stream_bytes[index] += operand.bytes
+    return tuple(
+        LevelTime(level.name, stream + gather,
+                  stream / level.achievable_bytes_per_s + gather / level.gather_bytes_per_s)
+        for level, stream, gather in zip(chip.memory, stream_bytes, gather_bytes))
+
+
+def _home_level(footprint_bytes: float, levels: Sequence[MemoryLevel]) -> int:
+    """Index of the fastest level whose capacity holds ``footprint_bytes`` (else the last)."""
+    for index, level in enumerate(levels):
+        if footprint_bytes <= level.capacity_bytes:
+            return index
+    return len(levels) - 1
+
+
+def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
+                gather_bytes: list[float]) -> None:
+    """Random row reads: level j sees the lookups that miss every faster level.
+
+    Each row read costs whole transactions of that level.
+    """
+    table_rows = operand.footprint_bytes / operand.row_bytes
+    missed = 1.0
+    for index, level in enumerate(levels):
+        transactions = math.ceil(operand.row_bytes / level.transaction_bytes)
+        gather_bytes[index] += operand.gather_rows * missed * transactions * level.transaction_bytes
+        cached_rows = level.capacity_bytes * share / operand.row_bytes
+        missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
+
+
+# ---------------------------------------------------------------- graphs
+
+
+@dataclass(frozen=True)
+class NodeTiming:
+    node: Node
+    timing: OpTiming
+
+    @property
+    def total_s(self) -> float:
+        return self.timing.total_s * self.node.count
+
+
+@dataclass(frozen=True)
+class KindTiming:
+    """Time, work and traffic of all ops of one kind in a graph."""
+
+    kind: OpKind
+    total_s: float
+    share: float
+    flops: float
+    bytes: float
+    bound: str
+
+
+@dataclass(frozen=True)
+class GraphTiming:
+    nodes: tuple[NodeTiming, ...]
+
+    @property
+    def total_s(self) -> float:
+        return sum(node.total_s for node in self.nodes)
+
+    @property
+    def flops(self) -> float:
+        return sum(n.timing.flops * n.node.count for n in self.nodes)
+
+    @property
+    def bytes(self) -> float:
+        return sum(n.timing.bytes * n.node.count for n in self.nodes)
+
+    @property
+    def bound(self) -> str:
+        """The bound that accounts for most of the graph's time."""
+        seconds: dict[str, float] = defaultdict(float)
+        for node in self.nodes:
+            seconds[node.timing.bound] += node.total_s
+        return max(seconds, key=seconds.get) if seconds else "overhead"
+
+    def by_kind(self) -> list[KindTiming]:
+        """Per-op-kind breakdown, largest time share first."""
+        groups: dict[OpKind, list[NodeTiming]] = defaultdict(list)
+        for node in self.nodes:
+            groups[node.node.op.kind].append(node)
+        total = self.total_s or 1.0
+        rows = [KindTiming(kind, sub.total_s, sub.total_s / total, sub.flops, sub.bytes, sub.bound)
+                for kind, sub in ((kind, GraphTiming(tuple(group)))
+                                  for kind, group in groups.items())]
+        return sorted(rows, key=lambda row: row.total_s, reverse=True)
+
+
+def graph_residency(nodes: Sequence[Node]) -> dict[int, Residency]:
+    """Residency of each node inside the whole graph (keyed by position).
+
+    All weights of the graph compete for on-chip space together (a layer's weights stay
+    on chip only when every layer's do); embedding tables share each level's capacity in
+    proportion to their sizes.
+    """
+    weights = sum(o.footprint_bytes * node.count for node in nodes
+                  for o in node.op.operands() if o.role == "weight")
+    tables = {index: sum(o.footprint_bytes for o in node.op.operands() if o.role == "table")
+              for index, node in enumerate(nodes)}
+    all_tables = sum(tables[i] * nodes[i].count for i in tables) or 1.0
+    return {index: Residency(weight_footprint_bytes=weights,
+                             table_share=tables[index] / all_tables if tables[index] else 1.0)
+            for index in range(len(nodes))}
+
+
+def time_graph(nodes: Sequence[Node], chip: Chip) -> GraphTiming:
+    """Time every node of a graph with the residency of the whole graph."""
+    residency = graph_residency(nodes)
+    return GraphTiming(tuple(NodeTiming(node, time(node.op, chip, residency[index]))
+                             for index, node in enumerate(nodes)))
