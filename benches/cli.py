@@ -1,12 +1,13 @@
-"""The ``seedchip`` command line: one click group, one subcommand per job.
+"""The ``seedchip`` command line: one click group, one module per command family.
 
-Only this module formats numbers for people. The model path (chips, estimate, compare,
+Only the commands format numbers for people. The model path (chips, estimate, compare,
 sweep) never imports numba; commands that run kernels import them inside the command.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -14,9 +15,40 @@ from benches.commands.chips import chip_command, chips_command
 from perfmodel.errors import SeedchipError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _fail(message: str) -> None:
+    click.echo(f"seedchip: error: {message}", err=True)
+    sys.exit(2)
+
+
+class SeedchipGroup(click.Group):
+    """A group whose user errors (bad options, bad values, SeedchipError) are one line + exit 2.
+
+    Any other exception is a bug in seedchip and keeps its traceback (exit 1).
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+        extra.pop("standalone_mode", None)
+        try:
+            result = super().main(args, prog_name or "seedchip", standalone_mode=False, **extra)
+        except SeedchipError as error:
+            _fail(str(error))
+        except click.UsageError as error:
+            command = error.ctx.command_path if error.ctx else "seedchip"
+            _fail(f"{error.format_message()} (see '{command} --help')")
+        except click.ClickException as error:
+            _fail(error.format_message())
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("seedchip: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=SeedchipGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
-    """seedchip: latency, throughput, $ and joules of inference on real and hypothetical chips."""
+    """seedchip: latency, throughput, $ and joules of inference on real and hypothetical chips.
+
+    Example: seedchip chips
+    """
 
 
 cli.add_command(chips_command)
@@ -24,15 +56,5 @@ cli.add_command(chip_command)
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr and exit status 2."""
-    try:
-        cli.main(standalone_mode=False)
-    except SeedchipError as error:
-        click.echo(f"seedchip: error: {error}", err=True)
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("seedchip: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(2 if error.exit_code == 2 else error.exit_code)
+    """Console entry point."""
+    cli.main(prog_name="seedchip")

@@ -1,0 +1,208 @@
+"""Roofline: hand-derived timings, Zipf hit rates, collectives, and model invariants (hypothesis)."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from perfmodel import ops, roofline
+from perfmodel.chip import Link, load_chip
+from perfmodel.collectives import collective_time_s
+from perfmodel.skew import harmonic, zipf_hit_rate
+
+
+@pytest.fixture
+def toy(chip_file):
+    return load_chip(chip_file())
+
+
+def test_large_gemm_is_compute_bound(toy):
+    gemm = ops.Gemm(4096, 4096, 4096, dtype="bf16")
+    timing = roofline.time(gemm, toy)
+    assert timing.bound == "compute"
+    assert timing.compute_s == pytest.approx(2 * 4096**3 / (100e12 * 0.5))
+    assert timing.total_s == pytest.approx(timing.compute_s + 1e-6)
+
+
+def test_gemv_with_weights_off_chip_is_memory_bound(toy):
+    gemv = ops.Gemm(1, 8192, 8192, dtype="bf16")  # 128 MiB of weights > 64 MiB SRAM
+    timing = roofline.time(gemv, toy)
+    assert timing.bound == "memory"
+    hbm = timing.levels[1]
+    weights = 8192 * 8192 * 2
+    assert hbm.level == "HBM" and hbm.bytes == weights  # activations stay in SRAM
+    assert timing.memory_s == pytest.approx(weights / 0.8e12)
+
+
+def test_operands_that_fit_on_chip_are_served_from_sram(toy):
+    gemv = ops.Gemm(1, 4096, 4096, dtype="bf16")  # 32 MiB of weights fit 64 MiB SRAM
+    timing = roofline.time(gemv, toy)
+    assert timing.levels[1].bytes == 0
+    assert timing.memory_s == pytest.approx(gemv.bytes() / 10e12)
+    in_graph = roofline.time(gemv, toy, roofline.Residency(weight_footprint_bytes=1e9))
+    assert in_graph.levels[1].bytes == 4096 * 4096 * 2
+    assert in_graph.memory_s > timing.memory_s
+
+
+def test_small_op_is_overhead_bound(toy):
+    timing = roofline.time(ops.Norm(1, 64), toy)
+    assert timing.bound == "overhead"
+    assert timing.total_s == pytest.approx(1e-6, rel=1e-3)
+
+
+def test_gather_pays_whole_transactions(toy):
+    # 36 B rows (9 x fp32): two 32 B SRAM sectors, one 64 B HBM burst per row read.
+    bag = ops.EmbeddingBag(rows=100_000_000, dim=9, bags=1000, pooling=10, dtype="fp32")
+    timing = roofline.time(bag, toy)
+    lookups = 1000 * 10
+    miss = 1 - math.floor(64 * 2**20 / 36) / 100_000_000  # uniform access
+    indices_offsets_out = bag.bytes() - lookups * 36  # small streams, served from SRAM
+    assert timing.levels[1].bytes == pytest.approx(lookups * miss * 64, rel=1e-12)
+    assert timing.levels[0].bytes == pytest.approx(lookups * 64 + indices_offsets_out, rel=1e-12)
+
+
+def test_hot_set_in_sram_speeds_up_embedding_bag(toy):
+    bag = ops.EmbeddingBag(rows=10_000_000, dim=64, bags=4096, pooling=40, zipf_s=1.1)
+    small = dataclasses.replace(toy, memory=(dataclasses.replace(toy.memory[0], capacity_bytes=1e6),
+                                             toy.memory[1]))
+    assert roofline.time(bag, toy).memory_s < roofline.time(bag, small).memory_s
+
+
+def test_harmonic_matches_direct_sum():
+    for n in (1, 10, 2048, 5000, 123_457):
+        for s in (0.0, 0.5, 1.0, 1.05, 1.5):
+            exact = float(np.sum(np.arange(1, n + 1, dtype=np.float64) ** -s))
+            assert harmonic(n, s) == pytest.approx(exact, rel=1e-7)
+
+
+def test_zipf_hit_rate():
+    assert zipf_hit_rate(10, 100, 0.0) == 0.1
+    assert zipf_hit_rate(100, 100, 1.2) == 1.0
+    assert zipf_hit_rate(0.5, 100, 1.2) == 0.0
+    assert zipf_hit_rate(10, 100, 1.0) == pytest.approx(
+        sum(1 / i for i in range(1, 11)) / sum(1 / i for i in range(1, 101)))
+    assert 0 < zipf_hit_rate(1e6, 1e12, 1.05) < 1  # 1e12-row tables stay cheap and finite
+
+
+LINK = Link(bandwidth_bytes_per_s=100e9, latency_s=1e-6, max_chips=8)
+
+
+def test_collectives_match_hand_derived_values():
+    size = 800e6
+    assert collective_time_s("all_reduce", size, 8, LINK) == pytest.approx(
+        2 * 7 / 8 * size / 100e9 + 2 * 7 * 1e-6)
+    assert collective_time_s("all_gather", size, 4, LINK) == pytest.approx(
+        3 / 4 * size / 100e9 + 3e-6)
+    assert collective_time_s("all_to_all", size, 2, LINK) == pytest.approx(size / 2 / 100e9 + 1e-6)
+    assert collective_time_s("send_recv", size, 2, LINK) == pytest.approx(size / 100e9 + 1e-6)
+    assert collective_time_s("all_reduce", size, 1, LINK) == 0.0
+
+
+def test_collective_op_is_network_bound(toy):
+    timing = roofline.time(ops.Collective("all_reduce", 1e9, 8), toy)
+    assert timing.bound == "network"
+    assert timing.network_s == pytest.approx(collective_time_s("all_reduce", 1e9, 8, toy.link))
+
+
+def test_graph_weights_stay_on_chip_only_when_all_fit(toy):
+    layer = ops.Gemm(1, 2048, 2048, dtype="bf16")  # 8 MiB each
+    few = roofline.time_graph([ops.Node(layer, 4)], toy)
+    many = roofline.time_graph([ops.Node(layer, 32)], toy)
+    assert few.nodes[0].timing.levels[1].bytes == 0
+    assert many.nodes[0].timing.levels[1].bytes > 0
+    assert many.total_s > 8 * few.total_s
+
+
+def test_graph_breakdown_adds_up(toy):
+    nodes = [ops.Node(ops.Gemm(64, 1024, 1024), 3), ops.Node(ops.Norm(64, 1024), 6),
+             ops.Node(ops.Gemm(64, 256, 1024), 1)]
+    graph = roofline.time_graph(nodes, toy)
+    kinds = graph.by_kind()
+    assert [k.kind for k in kinds] == sorted([k.kind for k in kinds],
+                                             key=lambda kind: -next(
+                                                 x.total_s for x in kinds if x.kind == kind))
+    assert sum(k.total_s for k in kinds) == pytest.approx(graph.total_s)
+    assert sum(k.share for k in kinds) == pytest.approx(1.0)
+    assert graph.flops == pytest.approx(ops.total_cost(nodes).flops)
+
+
+# ---------------------------------------------------------------- invariants
+
+dims = st.integers(min_value=1, max_value=1 << 14)
+dtypes = st.sampled_from(["bf16", "fp32"])
+
+
+@st.composite
+def any_op(draw):
+    kind = draw(st.sampled_from(["gemm", "bag", "decode", "prefill", "norm"]))
+    if kind == "gemm":
+        return ops.Gemm(draw(dims), draw(dims), draw(dims), dtype=draw(dtypes))
+    if kind == "bag":
+        return ops.EmbeddingBag(rows=draw(st.integers(1, 10**9)), dim=draw(st.integers(1, 512)),
+                                bags=draw(st.integers(1, 4096)), pooling=draw(st.integers(1, 100)),
+                                zipf_s=draw(st.floats(0, 2)))
+    heads = draw(st.sampled_from([(8, 8), (32, 8), (64, 8)]))
+    if kind == "decode":
+        return ops.AttentionDecode(draw(st.integers(1, 256)), draw(st.integers(0, 1 << 16)),
+                                   *heads, head_dim=draw(st.sampled_from([64, 128])))
+    if kind == "prefill":
+        return ops.AttentionPrefill(draw(st.integers(1, 16)), draw(st.integers(1, 1 << 14)),
+                                    *heads, head_dim=128)
+    return ops.Norm(draw(dims), draw(dims))
+
+
+def _grow(op):
+    """The same op with more work: its first size field doubled."""
+    name = {"Gemm": "m", "EmbeddingBag": "bags", "AttentionDecode": "context",
+            "AttentionPrefill": "seq", "Norm": "rows"}[type(op).__name__]
+    return dataclasses.replace(op, **{name: max(1, getattr(op, name)) * 2})
+
+
+def _scaled(chip, flops=1.0, bandwidth=1.0, capacity=1.0):
+    levels = tuple(dataclasses.replace(level, bandwidth_bytes_per_s=level.bandwidth_bytes_per_s
+                                       * bandwidth, capacity_bytes=level.capacity_bytes * capacity)
+                   for level in chip.memory)
+    peaks = {dtype: peak * flops for dtype, peak in chip.matrix_flops_per_s.items()}
+    return dataclasses.replace(chip, matrix_flops_per_s=peaks, memory=levels,
+                               vector_flops_per_s=chip.vector_flops_per_s * flops)
+
+
+H100 = load_chip("h100-sxm")
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=any_op())
+def test_time_never_drops_when_work_grows(op):
+    assert roofline.time(_grow(op), H100).total_s >= roofline.time(op, H100).total_s
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=any_op(), factor=st.floats(1.0, 100.0))
+def test_time_never_drops_when_bandwidth_or_flops_shrink(op, factor):
+    base = roofline.time(op, H100).total_s
+    assert roofline.time(op, _scaled(H100, bandwidth=1 / factor)).total_s >= base
+    assert roofline.time(op, _scaled(H100, flops=1 / factor)).total_s >= base
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=any_op())
+def test_time_is_at_least_both_roofline_bounds(op):
+    timing = roofline.time(op, H100)
+    peak_flops = (H100.peak_flops_per_s(op.compute_dtype) if op.engine == "matrix"
+                  else H100.vector_flops_per_s)
+    fastest_bandwidth = max(level.bandwidth_bytes_per_s for level in H100.memory)
+    assert timing.total_s >= timing.compute_s and timing.total_s >= timing.memory_s
+    assert timing.total_s >= op.flops() / peak_flops
+    assert timing.total_s >= op.bytes() / fastest_bandwidth * (1 - 1e-12)
+    assert math.isfinite(timing.total_s) and timing.total_s > 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(op=any_op(), factor=st.floats(1.0, 1e4))
+def test_more_sram_never_makes_an_op_slower(op, factor):
+    bigger_sram = dataclasses.replace(H100, memory=(
+        dataclasses.replace(H100.memory[0], capacity_bytes=H100.memory[0].capacity_bytes * factor),
+        dataclasses.replace(H100.memory[1], capacity_bytes=H100.memory[1].capacity_bytes * factor)))
+    assert roofline.time(op, bigger_sram).total_s <= roofline.time(op, H100).total_s * (1 + 1e-12)
