@@ -9,7 +9,6 @@ source in the section's ``source`` key; hypothetical chips say so.
 from __future__ import annotations
 
 import copy
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -17,6 +16,8 @@ from typing import Any, Mapping
 
 from perfmodel import units
 from perfmodel.errors import SeedchipError
+from perfmodel.memory import Composition, compose, parse_composition
+from perfmodel.tomlfile import read_toml
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
@@ -41,6 +42,8 @@ class MemoryLevel:
     transaction_bytes: float
     efficiency: float
     gather_efficiency: float
+    energy_j_per_bit: float | None = None
+    composition: Composition | None = None
 
     @property
     def on_chip(self) -> bool:
@@ -87,6 +90,20 @@ class Chip:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def memory_cost_usd(self) -> float | None:
+        """Cost of the off-chip memory when it is composed from parts, else unknown."""
+        composition = self.main_memory.composition
+        return composition.cost_usd if composition else None
+
+    @property
+    def memory_power_w(self) -> float | None:
+        """Off-chip memory access power at full bandwidth, when its energy per bit is known."""
+        level = self.main_memory
+        if level.energy_j_per_bit is None:
+            return None
+        return level.bandwidth_bytes_per_s * 8 * level.energy_j_per_bit
+
+    @property
     def main_memory(self) -> MemoryLevel:
         """The off-chip memory that holds weights, tables and KV cache."""
         return self.memory[-1]
@@ -111,20 +128,6 @@ class Chip:
 def preset_names() -> list[str]:
     """Names of the built-in chip presets, sorted."""
     return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; unreadable, non-UTF-8 or malformed files raise SeedchipError."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as error:
-        raise SeedchipError(f"cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise SeedchipError(f"{path}: not UTF-8 text") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise SeedchipError(f"{path}: not valid TOML: {error}") from None
 
 
 def resolve_chip_path(name_or_path: str) -> Path:
@@ -158,44 +161,69 @@ _TOP_LEVEL_OVERRIDES = {
     "overhead": ("compute", "overhead"),
     "vector": ("compute", "vector"),
     "tdp": ("power", "tdp"),
+    "logic_tdp": ("power", "logic_tdp"),
     "idle_power": ("power", "idle"),
     "price": ("price", "usd"),
+    "logic_price": ("price", "logic_usd"),
     "link_bandwidth": ("link", "bandwidth"),
     "link_latency": ("link", "latency"),
     "max_chips": ("link", "max_chips"),
 }
-_LEVEL_FIELDS = ("capacity", "bandwidth", "transaction", "efficiency", "gather_efficiency")
+_LEVEL_FIELDS = ("capacity", "bandwidth", "transaction", "efficiency", "gather_efficiency",
+                 "energy", "part", "count")
+_RAW_LEVEL_FIELDS = ("kind", "capacity", "bandwidth", "transaction")
 _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
 
 def override_keys() -> list[str]:
     """The keys `apply_overrides` accepts, for help texts and error messages."""
     level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm") for name in _LEVEL_FIELDS]
-    return sorted([*DTYPES, *_TOP_LEVEL_OVERRIDES, "sram", "dram", "hbm", *level_keys])
+    return sorted([*DTYPES, *_TOP_LEVEL_OVERRIDES, "sram", "dram", "hbm", "memory", *level_keys])
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``vector``, ``tdp``, ``idle_power``, ``price``, ``link_bandwidth``, ``link_latency``,
+    ``vector``, ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
+    whole-chip total replaces the logic-plus-memory form and vice versa),
+    ``link_bandwidth``, ``link_latency``,
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    transaction, efficiency, gather_efficiency; ``<level>`` alone sets its capacity.
+    transaction, efficiency, gather_efficiency, energy, part, count; ``<level>`` alone sets
+    its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
     """
     result = copy.deepcopy(dict(raw))
     for key, value in overrides.items():
-        if key in DTYPES:
+        if key == "memory":
+            _recompose(result, key, value)
+        elif key in DTYPES:
             result.setdefault("compute", {})[key] = value
         elif key in _TOP_LEVEL_OVERRIDES:
             section, name = _TOP_LEVEL_OVERRIDES[key]
-            result.setdefault(section, {})[name] = value
+            table = result.setdefault(section, {})
+            table[name] = value
+            # A whole-chip total replaces its logic-plus-memory form, and vice versa.
+            other = name[len("logic_"):] if name.startswith("logic_") else f"logic_{name}"
+            if section in ("power", "price"):
+                table.pop(other, None)
         else:
             level, name = _level_override(result, key)
             level[name] = value
     return result
+
+
+def _recompose(raw: dict[str, Any], key: str, value: str) -> None:
+    """Replace the off-chip level's parts: ``memory=hbm3e-12h:4``."""
+    part, count = parse_composition(value)
+    level, _ = _level_override(raw, key)
+    if "part" not in level:
+        raise SeedchipError(f"--set memory={value}: this chip gives its memory as raw figures and "
+                            "a total price; recomposing needs a chip whose memory is composed "
+                            "from parts (see `seedchip memory`)")
+    level["part"], level["count"] = part, count
 
 
 def _level_override(raw: Mapping[str, Any], key: str) -> tuple[dict[str, Any], str]:
@@ -295,9 +323,11 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
         raise SeedchipError(f"{where}: [compute] lists no dtype (one of {', '.join(DTYPES)})")
-    power = _Section(raw.get("power", {}), "power", where, ("tdp", "idle"))
-    price = _Section(raw.get("price", {}), "price", where, ("usd", "estimate"))
-    tdp_w = power.quantity("tdp", units.WATTS)
+    memory = _memory_levels(raw.get("memory"), where)
+    composition = memory[-1].composition
+    power = _Section(raw.get("power", {}), "power", where, ("tdp", "logic_tdp", "idle"))
+    price = _Section(raw.get("price", {}), "price", where, ("usd", "logic_usd", "estimate"))
+    tdp_w = _total(power, "tdp", units.WATTS, composition.peak_power_w if composition else None)
     idle_w = power.quantity("idle", units.WATTS, allow_zero=True)
     if idle_w > tdp_w:
         raise SeedchipError(f"{where}: power.idle ({idle_w:g} W) exceeds power.tdp ({tdp_w:g} W)")
@@ -314,11 +344,11 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         vector_flops_per_s=compute.quantity("vector", units.FLOP_PER_S),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
-        memory=_memory_levels(raw.get("memory"), where),
+        memory=memory,
         link=_link(raw.get("link", {}), where),
         tdp_w=tdp_w,
         idle_w=idle_w,
-        price_usd=price.quantity("usd", units.USD),
+        price_usd=_total(price, "usd", units.USD, composition.cost_usd if composition else None),
         price_is_estimate=price.flag("estimate"),
         sources=MappingProxyType({name: table["source"] for name, table in sections.items()
                                   if isinstance(table, Mapping)
@@ -326,27 +356,25 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     )
 
 
+def _total(section: _Section, key: str, dimension: str, memory_share: float | None) -> float:
+    """A chip total (``tdp``, ``usd``), or ``logic_<key>`` plus what its composed memory adds."""
+    logic_key = f"logic_{key}"
+    if section.has(key) == section.has(logic_key):
+        raise SeedchipError(f"{section.where}: [{section.name}] needs exactly one of {key} "
+                            f"(whole chip) and {logic_key} (without composed memory)")
+    if section.has(key):
+        return section.quantity(key, dimension)
+    if memory_share is None:
+        raise SeedchipError(f"{section.where}: {section.name}.{logic_key} needs the off-chip "
+                            "memory composed from parts (part = ..., count = ...)")
+    return section.quantity(logic_key, dimension) + memory_share
+
+
 def _memory_levels(raw: Any, where: str) -> tuple[MemoryLevel, ...]:
     """Validate ``[[memory]]``: on-chip levels first, growing capacity, one off-chip last."""
     if not isinstance(raw, list) or not raw:
         raise SeedchipError(f"{where}: [[memory]] must list at least the off-chip memory")
-    levels = []
-    for index, table in enumerate(raw):
-        section = _Section(table, f"memory[{index}]", where,
-                           ("name", "kind", *_LEVEL_FIELDS))
-        kind = section.text("kind")
-        if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
-            raise SeedchipError(f"{where}: memory[{index}].kind '{kind}' is not one of "
-                                f"{', '.join(ON_CHIP_KINDS + OFF_CHIP_KINDS)}")
-        levels.append(MemoryLevel(
-            name=section.text("name"),
-            kind=kind,
-            capacity_bytes=section.quantity("capacity", units.BYTES),
-            bandwidth_bytes_per_s=section.quantity("bandwidth", units.BYTES_PER_S),
-            transaction_bytes=section.quantity("transaction", units.BYTES),
-            efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
-            gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
-        ))
+    levels = [_memory_level(table, f"memory[{index}]", where) for index, table in enumerate(raw)]
     *inner, outer = levels
     if outer.on_chip or any(not level.on_chip for level in inner):
         raise SeedchipError(f"{where}: [[memory]] must list on-chip levels first and exactly "
@@ -356,6 +384,40 @@ def _memory_levels(raw: Any, where: str) -> tuple[MemoryLevel, ...]:
             raise SeedchipError(f"{where}: memory level {larger.name} must be larger than "
                                 f"{smaller.name}")
     return tuple(levels)
+
+
+def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
+    """One level, given by raw figures or composed from memory parts (``part``, ``count``)."""
+    if isinstance(table, Mapping) and "part" in table:
+        section = _Section(table, label, where,
+                           ("name", "part", "count", "efficiency", "gather_efficiency"))
+        composition = compose(section.text("part"), table.get("count"), f"{where}: {label}")
+        part = composition.part
+        return MemoryLevel(
+            name=section.text("name"), kind=part.technology,
+            capacity_bytes=composition.capacity_bytes,
+            bandwidth_bytes_per_s=composition.bandwidth_bytes_per_s,
+            transaction_bytes=part.transaction_bytes,
+            efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
+            gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
+            energy_j_per_bit=part.energy_j_per_bit, composition=composition)
+    section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "efficiency",
+                                             "gather_efficiency", "energy"))
+    kind = section.text("kind")
+    if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
+        raise SeedchipError(f"{where}: {label}.kind '{kind}' is not one of "
+                            f"{', '.join(ON_CHIP_KINDS + OFF_CHIP_KINDS)}")
+    return MemoryLevel(
+        name=section.text("name"),
+        kind=kind,
+        capacity_bytes=section.quantity("capacity", units.BYTES),
+        bandwidth_bytes_per_s=section.quantity("bandwidth", units.BYTES_PER_S),
+        transaction_bytes=section.quantity("transaction", units.BYTES),
+        efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
+        gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
+        energy_j_per_bit=(section.quantity("energy", units.JOULES_PER_BIT)
+                          if section.has("energy") else None),
+    )
 
 
 def _link(raw: Any, where: str) -> Link:

@@ -122,6 +122,31 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
         {"field": "price_is_estimate", "value": chip.price_is_estimate, "dimension": "",
          "source": chip.sources.get("price", "")},
     ]
+    return rows + _memory_share_rows(chip)
+
+
+def _memory_share_rows(chip: Chip) -> list[dict[str, Any]]:
+    """Derived figures of composed memory: parts, cost and power, and their share of the chip."""
+    level = chip.main_memory
+    rows: list[dict[str, Any]] = []
+    if level.composition:
+        part = level.composition.part
+        rows += [
+            {"field": "memory.part", "value": part.name, "dimension": "", "source": part.source},
+            {"field": "memory.count", "value": level.composition.count, "dimension": "",
+             "source": f"max {part.max_per_chip} {part.unit}s per package"},
+            {"field": "memory_cost_usd", "value": chip.memory_cost_usd, "dimension": units.USD,
+             "source": part.price_source},
+            {"field": "memory_cost_share", "value": chip.memory_cost_usd / chip.price_usd,
+             "dimension": units.RATIO, "source": "memory cost / chip price"},
+        ]
+    if chip.memory_power_w is not None:
+        rows += [
+            {"field": "memory_power_w", "value": chip.memory_power_w, "dimension": units.WATTS,
+             "source": "bandwidth x energy per bit, streaming at full bandwidth"},
+            {"field": "memory_power_share", "value": chip.memory_power_w / chip.tdp_w,
+             "dimension": units.RATIO, "source": "memory power / TDP"},
+        ]
     return rows
 
 
