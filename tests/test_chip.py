@@ -9,7 +9,7 @@ from perfmodel.errors import SeedchipError
 
 REQUIRED_PRESETS = {
     "h100-sxm", "h100-pcie", "h200", "h20", "a100-sxm-80g", "l4", "l40s", "mi300x", "tpu-v5e",
-    "inferentia2", "gaudi3", "seedchip-rec", "seedchip-gen", "host-cpu",
+    "inferentia2", "gaudi3", "seedchip-rec", "seedchip-gen", "seedchip-gen-lite", "host-cpu",
 }
 
 

@@ -101,3 +101,15 @@ def test_memory_command_and_chip_shares(chip_file):
     shown = CliRunner().invoke(cli, ["chip", chip_file(*LOGIC)])
     assert shown.exit_code == 0
     assert "memory_cost_share" in shown.stdout and "memory_power_share" in shown.stdout
+
+
+def test_seedchip_presets_are_composed_and_lite_has_fewer_stacks():
+    gen, lite, rec = (load_chip(name) for name in ("seedchip-gen", "seedchip-gen-lite",
+                                                   "seedchip-rec"))
+    assert gen.main_memory.composition.count == 6 and lite.main_memory.composition.count == 4
+    assert lite.main_memory.composition.part == gen.main_memory.composition.part
+    assert lite.main_memory.bandwidth_bytes_per_s == pytest.approx(
+        gen.main_memory.bandwidth_bytes_per_s * 4 / 6)
+    assert lite.price_usd < gen.price_usd and lite.tdp_w < gen.tdp_w
+    assert lite.matrix_flops_per_s == gen.matrix_flops_per_s
+    assert rec.main_memory.kind == "lpddr" and rec.main_memory.capacity_bytes == 512e9
