@@ -15,10 +15,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Sequence
+
+import numpy as np
 
 from perfmodel.chip import Chip, MemoryLevel
 from perfmodel.collectives import collective_time_s
@@ -67,20 +70,26 @@ class OpTiming:
 
 
 def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
-    """Roofline time of one execution of ``op`` on ``chip``."""
+    """Roofline time of one execution of ``op`` on ``chip``.
+
+    Written with numpy operations only, so that a chip whose numeric fields are arrays
+    (one element per configuration of a sweep) yields arrays of times; a plain chip
+    yields floats.
+    """
     compute_s = op.flops() / _compute_rate(op, chip) if op.engine != "network" else 0.0
     levels = _level_times(op, chip, residency)
-    memory_s = max((level.seconds for level in levels), default=0.0)
+    memory_s = functools.reduce(np.maximum, (level.seconds for level in levels), 0.0)
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
     overhead_s = chip.op_overhead_s
-    busy = {"compute": compute_s, "memory": memory_s, "network": network_s}
-    bound = max(busy, key=busy.get)
-    if overhead_s > busy[bound]:
-        bound = "overhead"
+    busy_s = np.maximum(np.maximum(compute_s, memory_s), network_s)
+    bound = np.select(
+        [overhead_s > busy_s, busy_s == compute_s, busy_s == memory_s],
+        ["overhead", "compute", "memory"], default="network")[()]
     return OpTiming(compute_s=compute_s, memory_s=memory_s, network_s=network_s,
-                    overhead_s=overhead_s, total_s=max(busy.values()) + overhead_s,
-                    bound=bound, flops=op.flops(), bytes=op.bytes(), levels=levels)
+                    overhead_s=overhead_s, total_s=busy_s + overhead_s,
+                    bound=str(bound) if np.ndim(bound) == 0 else bound,
+                    flops=op.flops(), bytes=op.bytes(), levels=levels)
 
 
 def _compute_rate(op: Op, chip: Chip) -> float:
@@ -91,34 +100,33 @@ def _compute_rate(op: Op, chip: Chip) -> float:
 
 
 def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, ...]:
-    """Bytes through each memory level (fastest first) and the seconds they take."""
-    stream_bytes = [0.0] * len(chip.memory)
-    gather_bytes = [0.0] * len(chip.memory)
+    """Bytes through each memory level (fastest first) and the seconds they take.
+
+    A streamed operand lives in the fastest level that holds it; since capacities grow
+    outwards, its bytes pass through level j exactly when level j-1 is too small.
+    """
+    levels = chip.memory
+    stream_bytes = [0.0] * len(levels)
+    gather_bytes = [0.0] * len(levels)
     for operand in op.operands():
         if operand.is_gather:
-            _add_gather(operand, chip.memory, residency.table_share, gather_bytes)
-        else:
-            footprint = operand.footprint_bytes
-            if operand.role == "weight" and residency.weight_footprint_bytes is not None:
-                footprint = residency.weight_footprint_bytes
-            for index in range(_home_level(footprint, chip.memory) + 1):
-                stream_bytes[index] += operand.bytes
+            _add_gather(operand, levels, residency.table_share, gather_bytes)
+            continue
+        footprint = operand.footprint_bytes
+        if operand.role == "weight" and residency.weight_footprint_bytes is not None:
+            footprint = residency.weight_footprint_bytes
+        stream_bytes[0] = stream_bytes[0] + operand.bytes
+        for index in range(1, len(levels)):
+            spills = np.greater(footprint, levels[index - 1].capacity_bytes)
+            stream_bytes[index] = stream_bytes[index] + operand.bytes * spills
     return tuple(
         LevelTime(level.name, stream + gather,
                   stream / level.achievable_bytes_per_s + gather / level.gather_bytes_per_s)
-        for level, stream, gather in zip(chip.memory, stream_bytes, gather_bytes))
-
-
-def _home_level(footprint_bytes: float, levels: Sequence[MemoryLevel]) -> int:
-    """Index of the fastest level whose capacity holds ``footprint_bytes`` (else the last)."""
-    for index, level in enumerate(levels):
-        if footprint_bytes <= level.capacity_bytes:
-            return index
-    return len(levels) - 1
+        for level, stream, gather in zip(levels, stream_bytes, gather_bytes))
 
 
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
-                gather_bytes: list[float]) -> None:
+                gather_bytes: list) -> None:
     """Random row reads: level j sees the lookups that miss every faster level.
 
     Each row read costs whole transactions of that level.
@@ -126,8 +134,8 @@ def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
     table_rows = operand.footprint_bytes / operand.row_bytes
     missed = 1.0
     for index, level in enumerate(levels):
-        transactions = math.ceil(operand.row_bytes / level.transaction_bytes)
-        gather_bytes[index] += operand.gather_rows * missed * transactions * level.transaction_bytes
+        row_cost_bytes = np.ceil(operand.row_bytes / level.transaction_bytes) * level.transaction_bytes
+        gather_bytes[index] = gather_bytes[index] + operand.gather_rows * missed * row_cost_bytes
         cached_rows = level.capacity_bytes * share / operand.row_bytes
         missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
 

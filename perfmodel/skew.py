@@ -9,10 +9,12 @@ any replacement policy can do.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
+from typing import Union
 
 import numpy as np
+
+ArrayLike = Union[float, np.ndarray]
 
 _EXACT_TERMS = 2048
 
@@ -23,31 +25,29 @@ def _exact_prefix(s: float) -> np.ndarray:
     return np.cumsum(np.arange(1, _EXACT_TERMS + 1, dtype=np.float64) ** -s)
 
 
-def harmonic(n: float, s: float) -> float:
-    """H(n, s) for real n >= 0: exact for n <= 2048, else exact head + midpoint-rule tail.
+def harmonic(n: ArrayLike, s: float) -> ArrayLike:
+    """H(n, s) for real n >= 0 (scalar or array): exact head + midpoint-rule tail.
 
-    The tail sum_{i=K+1}^{n} i^-s is the integral of x^-s from K+1/2 to n+1/2, whose
-    error is below s (s+1) / 24 * K^(-s-2): under 1e-7 relative for K = 2048.
+    Exact up to 2048 terms; the tail sum_{i=K+1}^{n} i^-s is the integral of x^-s from
+    K+1/2 to n+1/2, whose error is below s (s+1) / 24 * K^(-s-2): under 1e-7 relative
+    for K = 2048.
     """
-    n = math.floor(n)
-    if n <= 0:
-        return 0.0
-    head_terms = min(n, _EXACT_TERMS)
-    head = float(_exact_prefix(s)[head_terms - 1])
-    if n <= _EXACT_TERMS:
-        return head
-    low, high = _EXACT_TERMS + 0.5, n + 0.5
-    if s == 1:
-        return head + math.log(high / low)
-    return head + (high ** (1 - s) - low ** (1 - s)) / (1 - s)
+    terms = np.floor(np.asarray(n, dtype=np.float64))
+    head = _exact_prefix(s)[np.clip(terms, 1, _EXACT_TERMS).astype(np.int64) - 1]
+    low = _EXACT_TERMS + 0.5
+    high = np.maximum(terms, _EXACT_TERMS) + 0.5  # no tail (high == low) below K terms
+    tail = np.log(high / low) if s == 1 else (high ** (1 - s) - low ** (1 - s)) / (1 - s)
+    return np.where(terms <= 0, 0.0, head + tail)[()]
 
 
-def zipf_hit_rate(cached_rows: float, rows: float, s: float) -> float:
-    """Share of lookups served by a cache of the ``cached_rows`` hottest of ``rows`` rows."""
-    if cached_rows >= rows:
-        return 1.0
-    if cached_rows < 1:
-        return 0.0
+def zipf_hit_rate(cached_rows: ArrayLike, rows: float, s: float) -> ArrayLike:
+    """Share of lookups served by a cache of the ``cached_rows`` hottest of ``rows`` rows.
+
+    ``cached_rows`` may be an array (one value per chip configuration of a sweep).
+    """
+    cached = np.asarray(cached_rows, dtype=np.float64)
     if s == 0:
-        return math.floor(cached_rows) / rows
-    return harmonic(cached_rows, s) / harmonic(rows, s)
+        rate = np.floor(cached) / rows
+    else:
+        rate = harmonic(cached, s) / harmonic(rows, s)
+    return np.where(cached >= rows, 1.0, np.where(cached < 1, 0.0, rate))[()]

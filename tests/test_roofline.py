@@ -206,3 +206,24 @@ def test_more_sram_never_makes_an_op_slower(op, factor):
         dataclasses.replace(H100.memory[0], capacity_bytes=H100.memory[0].capacity_bytes * factor),
         dataclasses.replace(H100.memory[1], capacity_bytes=H100.memory[1].capacity_bytes * factor)))
     assert roofline.time(op, bigger_sram).total_s <= roofline.time(op, H100).total_s * (1 + 1e-12)
+
+
+def test_array_valued_chip_gives_the_scalar_result_per_point():
+    """A chip whose fields are arrays (as a sweep builds) times every configuration at once."""
+    rec = load_chip("seedchip-rec")
+    bandwidth = np.array([0.2e12, 0.5e12, 1e12, 2e12])
+    sram = np.array([16e6, 64e6, 256e6, 1e9])
+
+    def with_memory(capacity, bw):
+        return dataclasses.replace(rec, memory=(
+            dataclasses.replace(rec.memory[0], capacity_bytes=capacity),
+            dataclasses.replace(rec.memory[1], bandwidth_bytes_per_s=bw)))
+
+    grid = with_memory(sram, bandwidth)
+    for op in (ops.EmbeddingBag(10**7, 128, 2048, 30, zipf_s=1.05), ops.Gemm(2048, 1024, 4096),
+               ops.Norm(4, 8)):
+        timing = roofline.time(op, grid)
+        for index in range(4):
+            point = roofline.time(op, with_memory(sram[index], bandwidth[index]))
+            assert timing.total_s[index] == pytest.approx(point.total_s, rel=1e-12)
+            assert timing.bound[index] == point.bound
