@@ -11,6 +11,7 @@ import sys
 import click
 
 from benches.commands.chips import chip_command, chips_command
+from benches.commands.estimate import estimate_command, workloads_command
 from perfmodel.errors import SeedchipError
 
 
@@ -21,6 +22,8 @@ def cli() -> None:
 
 cli.add_command(chips_command)
 cli.add_command(chip_command)
+cli.add_command(workloads_command)
+cli.add_command(estimate_command)
 
 
 def main() -> None:
