@@ -14,6 +14,8 @@ so an expert is missed by all T tokens with probability (1 - top_k/n_experts)^T 
 expected number of distinct experts hit is n_experts * (1 - (1 - top_k/n_experts)^T).
 Each hit expert's weights are read once; the T * top_k routed tokens are split evenly
 over the hit experts (rounded to whole experts and tokens; the token total is exact).
+The routed experts run as grouped GEMMs (one batched GEMM per token count, as fused-MoE
+kernels do), so a layer pays a few launches, not one per expert.
 """
 
 from __future__ import annotations
@@ -110,6 +112,11 @@ def _moe(c: LlmConfig, tokens: int, gemm, p: Precision) -> list[Node]:
     base, extra = divmod(routed, hit)
     for expert_tokens, experts in ((base + 1, extra), (base, hit - extra)):
         if experts and expert_tokens:
-            nodes += _ffn(c, expert_tokens, c.expert_ffn_dim, layers * experts,
-                          f"expert_{expert_tokens}tok", gemm, p)
+            f = c.expert_ffn_dim
+            nodes += [Node(gemm(expert_tokens, 2 * f, c.d_model, batch=experts), layers,
+                           f"experts_gate_up_{expert_tokens}tok"),
+                      Node(gemm(expert_tokens, c.d_model, f, batch=experts), layers,
+                           f"experts_down_{expert_tokens}tok")]
+    nodes.append(Node(Elementwise(routed * c.expert_ffn_dim, "swiglu", p.activation), layers,
+                      "experts_swiglu"))
     return nodes

@@ -47,7 +47,7 @@ def test_expected_experts_hit():
 
 
 def _expert_weight_bytes(nodes) -> float:
-    return sum(n.op.weight_bytes() * n.count for n in nodes if n.name.startswith("expert_"))
+    return sum(n.op.weight_bytes() * n.count for n in nodes if n.name.startswith("experts_"))
 
 
 def test_moe_batch_one_reads_only_top_k_experts():
