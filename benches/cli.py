@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from benches.commands.chips import chip_command, chips_command
+from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
 from perfmodel.errors import SeedchipError
 
@@ -55,6 +56,8 @@ def cli() -> None:
 cli.add_command(chips_command)
 cli.add_command(chip_command)
 cli.add_command(memory_command)
+cli.add_command(workloads_command)
+cli.add_command(estimate_command)
 
 
 def main() -> None:
