@@ -14,10 +14,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from perfmodel import units
+from perfmodel import tomlfile, units
 from perfmodel.errors import SeedchipError
 from perfmodel.memory import Composition, compose, parse_composition
-from perfmodel.tomlfile import read_toml
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
@@ -127,28 +126,13 @@ class Chip:
 
 def preset_names() -> list[str]:
     """Names of the built-in chip presets, sorted."""
-    return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))
-
-
-def resolve_chip_path(name_or_path: str) -> Path:
-    """A preset name or a path to a TOML file -> the file's path."""
-    looks_like_path = name_or_path.endswith(".toml") or "/" in name_or_path
-    if looks_like_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise SeedchipError(f"chip file {name_or_path} does not exist")
-        return path
-    path = PRESET_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        known = ", ".join(preset_names())
-        raise SeedchipError(f"unknown chip '{name_or_path}' (known: {known}; or a .toml path)")
-    return path
+    return tomlfile.preset_names(PRESET_DIR)
 
 
 def load_chip(name_or_path: str, overrides: Mapping[str, str] | None = None) -> Chip:
     """Load, override and validate a chip preset or file."""
-    path = resolve_chip_path(name_or_path)
-    raw = read_toml(path)
+    path = tomlfile.resolve_preset(name_or_path, PRESET_DIR, "chip")
+    raw = tomlfile.read_toml(path)
     if overrides:
         raw = apply_overrides(raw, overrides)
     return chip_from_dict(raw, where=str(path))

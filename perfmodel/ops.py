@@ -106,6 +106,13 @@ class Op:
                 raise SeedchipError(f"{type(self).__name__}.{spec.name} must be an integer >= "
                                     f"{_minimum(spec.name)}, got {value!r}")
 
+    def _require_choice(self, field_name: str, options) -> None:
+        """Raise SeedchipError unless ``self.<field_name>`` is one of ``options``."""
+        value = getattr(self, field_name)
+        if value not in options:
+            raise SeedchipError(f"{type(self).__name__}.{field_name}: unknown {value!r} "
+                                f"(known: {', '.join(options)})")
+
     @property
     def compute_dtype(self) -> str:
         return getattr(self, "dtype", "fp32")
@@ -165,9 +172,8 @@ class Gemm(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.activation is not None and self.activation not in ACTIVATION_FLOPS:
-            raise SeedchipError(f"Gemm.activation: unknown {self.activation!r} "
-                                f"(known: {', '.join(ACTIVATION_FLOPS)})")
+        if self.activation is not None:
+            self._require_choice("activation", tuple(ACTIVATION_FLOPS))
 
     def flops(self) -> float:
         per_output = 2 * self.k + int(self.bias) + ACTIVATION_FLOPS.get(self.activation, 0)
@@ -285,6 +291,13 @@ class CrossLayer(Op):
                 stream("out", "activation", activations))
 
 
+def _require_gqa(op: Op, n_heads: int, n_kv_heads: int) -> None:
+    """Key/value heads must divide query heads (grouped-query attention)."""
+    if n_heads % n_kv_heads:
+        raise SeedchipError(f"{type(op).__name__}: n_kv_heads {n_kv_heads} must divide "
+                            f"n_heads {n_heads}")
+
+
 def _attention_scores(n_heads: int, head_dim: int) -> float:
     """Flops per (query, key) pair per sequence: QK^T and PV (4 hd) + softmax (5) per head."""
     return n_heads * (4.0 * head_dim + 5.0)
@@ -310,9 +323,7 @@ class AttentionPrefill(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.n_heads % self.n_kv_heads:
-            raise SeedchipError(f"AttentionPrefill: n_kv_heads {self.n_kv_heads} must divide "
-                                f"n_heads {self.n_heads}")
+        _require_gqa(self, self.n_heads, self.n_kv_heads)
 
     @property
     def pairs(self) -> float:
@@ -348,9 +359,7 @@ class AttentionDecode(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.n_heads % self.n_kv_heads:
-            raise SeedchipError(f"AttentionDecode: n_kv_heads {self.n_kv_heads} must divide "
-                                f"n_heads {self.n_heads}")
+        _require_gqa(self, self.n_heads, self.n_kv_heads)
 
     def flops(self) -> float:
         return float(self.batch) * (self.context + 1) * _attention_scores(self.n_heads,
@@ -382,8 +391,7 @@ class Norm(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.norm not in NORM_FLOPS:
-            raise SeedchipError(f"Norm.norm: unknown {self.norm!r} (known: rms, layer)")
+        self._require_choice("norm", tuple(NORM_FLOPS))
 
     def flops(self) -> float:
         return float(self.rows) * self.dim * NORM_FLOPS[self.norm]
@@ -407,9 +415,7 @@ class Elementwise(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.function not in ELEMENTWISE_FLOPS:
-            raise SeedchipError(f"Elementwise.function: unknown {self.function!r} "
-                                f"(known: {', '.join(ELEMENTWISE_FLOPS)})")
+        self._require_choice("function", tuple(ELEMENTWISE_FLOPS))
 
     def flops(self) -> float:
         return float(self.elements) * ELEMENTWISE_FLOPS[self.function]
@@ -498,9 +504,7 @@ class Collective(Op):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.collective not in COLLECTIVE_KINDS:
-            raise SeedchipError(f"Collective: unknown {self.collective!r} "
-                                f"(known: {', '.join(COLLECTIVE_KINDS)})")
+        self._require_choice("collective", COLLECTIVE_KINDS)
         if not (math.isfinite(self.payload_bytes) and self.payload_bytes >= 0):
             raise SeedchipError(f"Collective.payload_bytes must be >= 0, got {self.payload_bytes!r}")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Union
 
-from perfmodel.tomlfile import read_toml
+from perfmodel import tomlfile
 from perfmodel.errors import SeedchipError
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -213,27 +213,13 @@ WorkloadConfig = Union[RecConfig, TwoTowerConfig, LlmConfig]
 
 def preset_names() -> list[str]:
     """Names of the built-in workload presets, sorted."""
-    return sorted(path.stem for path in PRESET_DIR.glob("*.toml"))
-
-
-def resolve_workload_path(name_or_path: str) -> Path:
-    """A preset name or a path to a TOML file -> the file's path."""
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise SeedchipError(f"workload file {name_or_path} does not exist")
-        return path
-    path = PRESET_DIR / f"{name_or_path}.toml"
-    if not path.is_file():
-        raise SeedchipError(f"unknown workload '{name_or_path}' "
-                            f"(known: {', '.join(preset_names())}; or a .toml path)")
-    return path
+    return tomlfile.preset_names(PRESET_DIR)
 
 
 def load_workload(name_or_path: str) -> WorkloadConfig:
     """Load and validate a workload preset or file."""
-    path = resolve_workload_path(name_or_path)
-    return workload_from_dict(read_toml(path), where=str(path))
+    path = tomlfile.resolve_preset(name_or_path, PRESET_DIR, "workload")
+    return workload_from_dict(tomlfile.read_toml(path), where=str(path))
 
 
 class _Fields:
