@@ -1,0 +1,251 @@
+"""Attention: causal prefill and KV-cache decode with grouped-query heads, and rotary embedding.
+
+Query head h reads key/value head h // (n_heads // n_kv_heads). Scores are scaled by
+1/sqrt(head_dim); softmax and accumulation are float32. Decode walks each sequence's cache
+once in memory order (all kv heads of position t together), keeping an online softmax
+(running max, running sum, rescaled accumulator) per head; long contexts are split into
+chunks across threads and merged at the end (flash-decoding).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+
+from kernels import _validate
+from kernels._jit import NEG_LARGE, exp_f32, jit_parallel
+from perfmodel.errors import SeedchipError
+
+
+@jit_parallel
+def _prefill_kernel(q, k, v, causal, scale, out):
+    batch, seq, n_heads, head_dim = q.shape
+    group = n_heads // k.shape[2]
+    for task in prange(batch * n_heads):
+        b = task // n_heads
+        h = task - b * n_heads
+        hk = h // group
+        scores = np.empty(seq, np.float32)
+        acc = np.empty(head_dim, np.float32)
+        for i in range(seq):
+            n_keys = i + 1 if causal else seq
+            top = NEG_LARGE
+            for t in range(n_keys):
+                s = np.float32(0.0)
+                for d in range(head_dim):
+                    s += q[b, i, h, d] * k[b, t, hk, d]
+                s *= scale
+                scores[t] = s
+                top = max(top, s)
+            total = np.float32(0.0)
+            for t in range(n_keys):
+                p = exp_f32(scores[t] - top)
+                scores[t] = p
+                total += p
+            acc[:] = 0.0
+            for t in range(n_keys):
+                p = scores[t]
+                for d in range(head_dim):
+                    acc[d] += p * v[b, t, hk, d]
+            inv = np.float32(1.0) / total
+            for d in range(head_dim):
+                out[b, i, h, d] = acc[d] * inv
+
+
+def _check_heads(n_heads: int, n_kv_heads: int) -> int:
+    if n_kv_heads == 0 or n_heads % n_kv_heads:
+        raise SeedchipError(f"k: n_kv_heads ({n_kv_heads}) must divide n_heads ({n_heads})")
+    return n_heads // n_kv_heads
+
+
+def attention_prefill(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool = True) -> np.ndarray:
+    """softmax(q k^T / sqrt(head_dim)) v per batch and head, query i seeing keys <= i if causal.
+
+    q: [batch, seq, n_heads, head_dim]; k, v: [batch, seq, n_kv_heads, head_dim] with
+    n_kv_heads dividing n_heads (GQA; equal for MHA). Returns float32 of q's shape.
+    """
+    q = _validate.floats("q", q, 4)
+    k = _validate.floats("k", k, 4)
+    _validate.shape("k", k, (q.shape[0], q.shape[1], None, q.shape[3]))
+    v = _validate.floats("v", v, 4)
+    _validate.shape("v", v, k.shape)
+    _check_heads(q.shape[2], k.shape[2])
+    out = np.empty_like(q)
+    _prefill_kernel(q, k, v, bool(causal), np.float32(1.0 / math.sqrt(max(q.shape[3], 1))), out)
+    return out
+
+
+def attention_prefill_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool = True) -> np.ndarray:
+    """numpy float32 einsum reference for ``attention_prefill``."""
+    batch, seq, n_heads, head_dim = q.shape
+    group = n_heads // k.shape[2]
+    k = np.repeat(k, group, axis=2)
+    v = np.repeat(v, group, axis=2)
+    scores = np.einsum("bihd,bthd->bhit", q, k, optimize=True) / np.float32(math.sqrt(head_dim))
+    if causal:
+        scores = np.where(np.tril(np.ones((seq, seq), bool)), scores, -np.inf)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    scores /= scores.sum(axis=-1, keepdims=True)
+    return np.einsum("bhit,bthd->bihd", scores, v, optimize=True).astype(np.float32)
+
+
+@jit_parallel
+def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part_acc):
+    """Per (sequence, chunk): running max, sum and unnormalised output for every head."""
+    batch, n_heads, head_dim = q.shape
+    n_kv_heads = k_cache.shape[2]
+    group = n_heads // n_kv_heads
+    splits = part_max.shape[1]
+    for task in prange(batch * splits):
+        b = task // splits
+        chunk = task - b * splits
+        length = lengths[b]
+        top = part_max[b, chunk]
+        total = part_sum[b, chunk]
+        acc = part_acc[b, chunk]
+        top[:] = NEG_LARGE
+        total[:] = 0.0
+        acc[:] = 0.0
+        for t in range(chunk * length // splits, (chunk + 1) * length // splits):
+            for hk in range(n_kv_heads):
+                key = k_cache[b, t, hk]
+                value = v_cache[b, t, hk]
+                for h in range(hk * group, (hk + 1) * group):
+                    s = np.float32(0.0)
+                    for d in range(head_dim):
+                        s += q[b, h, d] * key[d]
+                    s *= scale
+                    if s > top[h]:
+                        alpha = exp_f32(top[h] - s)
+                        top[h] = s
+                        total[h] = total[h] * alpha + np.float32(1.0)
+                        for d in range(head_dim):
+                            acc[h, d] = acc[h, d] * alpha + value[d]
+                    else:
+                        p = exp_f32(s - top[h])
+                        total[h] += p
+                        for d in range(head_dim):
+                            acc[h, d] += p * value[d]
+
+
+@jit_parallel
+def _decode_merge(part_max, part_sum, part_acc, out):
+    batch, splits, n_heads, head_dim = part_acc.shape
+    for task in prange(batch * n_heads):
+        b = task // n_heads
+        h = task - b * n_heads
+        top = NEG_LARGE
+        for c in range(splits):
+            top = max(top, part_max[b, c, h])
+        total = np.float32(0.0)
+        out[b, h] = 0.0
+        for c in range(splits):
+            w = exp_f32(part_max[b, c, h] - top)
+            total += w * part_sum[b, c, h]
+            for d in range(head_dim):
+                out[b, h, d] += w * part_acc[b, c, h, d]
+        if total > 0.0:
+            inv = np.float32(1.0) / total
+            for d in range(head_dim):
+                out[b, h, d] *= inv
+
+
+def attention_decode(q: np.ndarray, k_cache: np.ndarray, v_cache: np.ndarray,
+                     lengths: np.ndarray) -> np.ndarray:
+    """One decode step: each sequence's new query attends to the first lengths[b] cache entries.
+
+    q: [batch, n_heads, head_dim]; k_cache, v_cache: [batch, max_ctx, n_kv_heads, head_dim]
+    with n_kv_heads dividing n_heads; lengths: [batch] ints in [0, max_ctx]. A sequence of
+    length 0 yields zeros. Returns float32 [batch, n_heads, head_dim].
+    """
+    q = _validate.floats("q", q, 3)
+    k_cache = _validate.floats("k_cache", k_cache, 4)
+    _validate.shape("k_cache", k_cache, (q.shape[0], None, None, q.shape[2]))
+    v_cache = _validate.floats("v_cache", v_cache, 4)
+    _validate.shape("v_cache", v_cache, k_cache.shape)
+    _check_heads(q.shape[1], k_cache.shape[2])
+    lengths = _validate.indices("lengths", lengths, 1, upper=k_cache.shape[1] + 1)
+    _validate.shape("lengths", lengths, (q.shape[0],))
+    batch, n_heads, head_dim = q.shape
+    # enough chunks to keep every thread busy, none shorter than 64 positions
+    longest = int(lengths.max(initial=0))
+    splits = max(1, min(-(-2 * numba.get_num_threads() // max(batch, 1)), longest // 64))
+    part_max = np.empty((batch, splits, n_heads), np.float32)
+    part_sum = np.empty((batch, splits, n_heads), np.float32)
+    part_acc = np.empty((batch, splits, n_heads, head_dim), np.float32)
+    out = np.empty_like(q)
+    scale = np.float32(1.0 / math.sqrt(max(head_dim, 1)))
+    _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part_acc)
+    _decode_merge(part_max, part_sum, part_acc, out)
+    return out
+
+
+def attention_decode_reference(q: np.ndarray, k_cache: np.ndarray, v_cache: np.ndarray,
+                               lengths: np.ndarray) -> np.ndarray:
+    """numpy float32 einsum reference for ``attention_decode`` (one sequence at a time)."""
+    batch, n_heads, head_dim = q.shape
+    n_kv_heads = k_cache.shape[2]
+    out = np.zeros(q.shape, np.float32)
+    for b in range(batch):
+        length = int(lengths[b])
+        if length == 0:
+            continue
+        grouped = q[b].reshape(n_kv_heads, n_heads // n_kv_heads, head_dim)
+        scores = np.einsum("kgd,tkd->kgt", grouped, k_cache[b, :length], optimize=True)
+        scores *= np.float32(1.0 / math.sqrt(head_dim))
+        scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        scores /= scores.sum(axis=-1, keepdims=True)
+        out[b] = np.einsum("kgt,tkd->kgd", scores, v_cache[b, :length], optimize=True).reshape(n_heads, head_dim)
+    return out
+
+
+@jit_parallel
+def _rope_kernel(x, positions, inv_freq, out):
+    n_heads, head_dim = x.shape[1], x.shape[2]
+    half = head_dim // 2
+    for t in prange(x.shape[0]):
+        for i in range(half):
+            angle = positions[t] * inv_freq[i]
+            c = np.float32(math.cos(angle))
+            s = np.float32(math.sin(angle))
+            for h in range(n_heads):
+                first = x[t, h, i]
+                second = x[t, h, i + half]
+                out[t, h, i] = first * c - second * s
+                out[t, h, i + half] = second * c + first * s
+
+
+def rope(x: np.ndarray, positions: np.ndarray, theta: float = 10000.0) -> np.ndarray:
+    """Rotary position embedding, rotate-half convention (GPT-NeoX, Hugging Face Llama).
+
+    Element i of the first half pairs with element i + head_dim/2 and turns by angle
+    positions[t] * theta**(-2i/head_dim). x: [tokens, n_heads, head_dim] (head_dim even);
+    positions: [tokens] non-negative ints. Returns float32 of x's shape.
+    """
+    x = _validate.floats("x", x, 3)
+    if x.shape[2] % 2:
+        raise SeedchipError(f"x: head_dim must be even for rope, got {x.shape[2]}")
+    positions = _validate.indices("positions", positions, 1)
+    _validate.shape("positions", positions, (x.shape[0],))
+    if positions.size and positions.min() < 0:
+        raise SeedchipError("positions: must be >= 0")
+    out = np.empty_like(x)
+    _rope_kernel(x, positions, _inv_freq(x.shape[2], _validate.non_negative("theta", theta)), out)
+    return out
+
+
+def _inv_freq(head_dim: int, theta: float) -> np.ndarray:
+    return float(theta) ** (-np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
+
+
+def rope_reference(x: np.ndarray, positions: np.ndarray, theta: float = 10000.0) -> np.ndarray:
+    """numpy (float64) reference for ``rope``."""
+    x = np.asarray(x, np.float64)
+    half = x.shape[2] // 2
+    angles = np.asarray(positions, np.float64)[:, None] * _inv_freq(x.shape[2], theta)[None, :]
+    c, s = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
+    first, second = x[..., :half], x[..., half:]
+    return np.concatenate([first * c - second * s, second * c + first * s], axis=-1).astype(np.float32)

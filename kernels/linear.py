@@ -1,0 +1,206 @@
+"""Dense layers: ``linear`` (x @ weight.T + bias, then an activation) and ``swiglu_ffn``.
+
+The GEMM keeps torch's ``weight[out, in]`` layout, so every output is a dot product of two
+contiguous rows. A 4x3 register tile (4 rows of x against 3 rows of weight: 12 float32
+accumulators that LLVM vectorises along ``in`` into AVX2 FMAs) is the micro-kernel; weight
+rows are walked in blocks that fit in L2 while every row block of x visits them. Threads
+split the rows of x for large batches, and the weight rows when the batch is small
+(decode), so each weight byte is read once.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import prange
+
+from kernels import _validate
+from kernels._jit import jit_inline, jit_parallel
+from kernels.activations import activate_into, activation_code, activation_reference, silu_scalar
+
+_TILE_ROWS = 4
+_TILE_COLS = 3
+_L2_BLOCK_BYTES = 256 * 1024
+_ROW_SPLIT_MIN_ROWS = 32
+
+
+@jit_inline
+def _tile_4x3(x, w, y, i0, j0):
+    """y[i0:i0+4, j0:j0+3] = x[i0:i0+4] @ w[j0:j0+3].T, weight rows clamped at the edge."""
+    n = w.shape[0]
+    j1 = min(j0 + 1, n - 1)
+    j2 = min(j0 + 2, n - 1)
+    a00 = a01 = a02 = a10 = a11 = a12 = np.float32(0.0)
+    a20 = a21 = a22 = a30 = a31 = a32 = np.float32(0.0)
+    for k in range(x.shape[1]):
+        x0 = x[i0, k]
+        x1 = x[i0 + 1, k]
+        x2 = x[i0 + 2, k]
+        x3 = x[i0 + 3, k]
+        w0 = w[j0, k]
+        w1 = w[j1, k]
+        w2 = w[j2, k]
+        a00 += x0 * w0
+        a01 += x0 * w1
+        a02 += x0 * w2
+        a10 += x1 * w0
+        a11 += x1 * w1
+        a12 += x1 * w2
+        a20 += x2 * w0
+        a21 += x2 * w1
+        a22 += x2 * w2
+        a30 += x3 * w0
+        a31 += x3 * w1
+        a32 += x3 * w2
+    y[i0, j2] = a02
+    y[i0 + 1, j2] = a12
+    y[i0 + 2, j2] = a22
+    y[i0 + 3, j2] = a32
+    y[i0, j1] = a01
+    y[i0 + 1, j1] = a11
+    y[i0 + 2, j1] = a21
+    y[i0 + 3, j1] = a31
+    y[i0, j0] = a00
+    y[i0 + 1, j0] = a10
+    y[i0 + 2, j0] = a20
+    y[i0 + 3, j0] = a30
+
+
+@jit_inline
+def _tile_1x3(x, w, y, i, j0):
+    """y[i, j0:j0+3] = x[i] @ w[j0:j0+3].T for the rows left over after 4-row tiles."""
+    n = w.shape[0]
+    j1 = min(j0 + 1, n - 1)
+    j2 = min(j0 + 2, n - 1)
+    a0 = a1 = a2 = np.float32(0.0)
+    for k in range(x.shape[1]):
+        xv = x[i, k]
+        a0 += xv * w[j0, k]
+        a1 += xv * w[j1, k]
+        a2 += xv * w[j2, k]
+    y[i, j2] = a2
+    y[i, j1] = a1
+    y[i, j0] = a0
+
+
+@jit_parallel
+def _gemm_nt(x, w, y, row_chunks, col_chunks, block_cols):
+    """y = x @ w.T over a row_chunks x col_chunks grid of tasks (x[m, k], w[n, k], y[m, n])."""
+    m = x.shape[0]
+    n = w.shape[0]
+    full_tiles = m // _TILE_ROWS
+    row_tiles = full_tiles + (m - full_tiles * _TILE_ROWS)
+    for task in prange(row_chunks * col_chunks):
+        rc = task // col_chunks
+        cc = task - rc * col_chunks
+        t_begin = rc * row_tiles // row_chunks
+        t_end = (rc + 1) * row_tiles // row_chunks
+        c_begin = (cc * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        c_end = n if cc == col_chunks - 1 else ((cc + 1) * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        for jb in range(c_begin, c_end, block_cols):
+            jb_end = min(jb + block_cols, c_end)
+            for t in range(t_begin, t_end):
+                for j0 in range(jb, jb_end, _TILE_COLS):
+                    if t < full_tiles:
+                        _tile_4x3(x, w, y, t * _TILE_ROWS, j0)
+                    else:
+                        _tile_1x3(x, w, y, full_tiles * _TILE_ROWS + t - full_tiles, j0)
+
+
+@jit_parallel
+def _bias_activation(y, bias, code):
+    """In place: y[i, :] = activate(y[i, :] + bias)."""
+    for i in prange(y.shape[0]):
+        row = y[i]
+        for j in range(row.size):
+            row[j] += bias[j]
+        activate_into(code, row, row)
+
+
+@jit_parallel
+def _swiglu_gate(gate, up):
+    """In place: gate = silu(gate) * up."""
+    for i in prange(gate.shape[0]):
+        for j in range(gate.shape[1]):
+            gate[i, j] = silu_scalar(gate[i, j]) * up[i, j]
+
+
+def matmul_nt(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """x @ weight.T for validated C-contiguous float32 x[m, k] and weight[n, k]; no checks.
+
+    Shared by the other kernel modules (dcn_cross, moe_ffn) that have validated already.
+    """
+    m, n = x.shape[0], weight.shape[0]
+    y = np.empty((m, n), dtype=np.float32)
+    if m == 0 or n == 0:
+        return y
+    if x.shape[1] == 0:
+        y.fill(0.0)
+        return y
+    threads = numba.get_num_threads()
+    if m >= _ROW_SPLIT_MIN_ROWS:
+        row_chunks, col_chunks = min(threads, -(-m // _TILE_ROWS)), 1
+    else:
+        row_chunks, col_chunks = 1, max(1, min(4 * threads, n // _TILE_COLS))
+    block_cols = max(_TILE_COLS, _L2_BLOCK_BYTES // (4 * x.shape[1]) // _TILE_COLS * _TILE_COLS)
+    _gemm_nt(x, weight, y, row_chunks, col_chunks, block_cols)
+    return y
+
+
+def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+           activation: str | None = None) -> np.ndarray:
+    """activation(x @ weight.T + bias), as ``torch.nn.functional.linear`` then the activation.
+
+    x: [tokens, in]; weight: [out, in]; bias: [out] or None; activation: None, "relu",
+    "gelu" (tanh approximation) or "silu". Returns float32 [tokens, out].
+    """
+    x = _validate.floats("x", x, 2)
+    weight = _validate.floats("weight", weight, 2)
+    _validate.shape("weight", weight, (None, x.shape[1]))
+    code = activation_code(activation)
+    y = matmul_nt(x, weight)
+    if bias is not None or code:
+        bias = np.zeros(weight.shape[0], np.float32) if bias is None else _validate.floats("bias", bias, 1)
+        _validate.shape("bias", bias, (weight.shape[0],))
+        _bias_activation(y, bias, code)
+    return y
+
+
+def linear_reference(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
+                     activation: str | None = None) -> np.ndarray:
+    """numpy (float64) reference for ``linear``."""
+    y = np.asarray(x, np.float64) @ np.asarray(weight, np.float64).T
+    if bias is not None:
+        y = y + np.asarray(bias, np.float64)
+    return activation_reference(y, activation)
+
+
+def swiglu_ffn(x: np.ndarray, w_gate: np.ndarray, w_up: np.ndarray, w_down: np.ndarray) -> np.ndarray:
+    """Llama-style feed-forward: (silu(x @ w_gate.T) * (x @ w_up.T)) @ w_down.T.
+
+    x: [tokens, d]; w_gate, w_up: [ff, d]; w_down: [d, ff]. Returns float32 [tokens, d].
+    """
+    x = _validate.floats("x", x, 2)
+    w_gate = _validate.floats("w_gate", w_gate, 2)
+    _validate.shape("w_gate", w_gate, (None, x.shape[1]))
+    w_up = _validate.floats("w_up", w_up, 2)
+    _validate.shape("w_up", w_up, w_gate.shape)
+    w_down = _validate.floats("w_down", w_down, 2)
+    _validate.shape("w_down", w_down, (x.shape[1], w_gate.shape[0]))
+    return swiglu_core(x, w_gate, w_up, w_down)
+
+
+def swiglu_core(x: np.ndarray, w_gate: np.ndarray, w_up: np.ndarray, w_down: np.ndarray) -> np.ndarray:
+    """``swiglu_ffn`` on validated float32 arrays; no checks (reused per expert by moe_ffn)."""
+    gate = matmul_nt(x, w_gate)
+    _swiglu_gate(gate, matmul_nt(x, w_up))
+    return matmul_nt(gate, w_down)
+
+
+def swiglu_ffn_reference(x: np.ndarray, w_gate: np.ndarray, w_up: np.ndarray,
+                         w_down: np.ndarray) -> np.ndarray:
+    """numpy (float64) reference for ``swiglu_ffn``."""
+    x = np.asarray(x, np.float64)
+    gate = x @ np.asarray(w_gate, np.float64).T
+    hidden = gate / (1.0 + np.exp(-gate)) * (x @ np.asarray(w_up, np.float64).T)
+    return (hidden @ np.asarray(w_down, np.float64).T).astype(np.float32)

@@ -1,0 +1,62 @@
+"""Memory microbenchmarks reused by calibration: streaming read, triad, random-row gather.
+
+Plain jitted functions over caller-owned, pre-touched arrays; timing lives in
+``benches.timing``. Bytes moved per call: ``stream_read_sum`` a.nbytes; ``triad``
+3 * a.nbytes (two reads, one write; four with write-allocate); ``gather_rows_sum``
+rows.size * table.shape[1] * 4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from kernels._jit import jit_parallel, prefetch
+
+_CHUNK = 1 << 16
+_PREFETCH_AHEAD = 8
+_LINE_FLOATS = 16
+
+
+@jit_parallel
+def stream_read_sum(a):
+    """Sum of a 1-d float32 array, read once front to back by every thread's chunk."""
+    total = 0.0
+    for chunk in prange((a.size + _CHUNK - 1) // _CHUNK):
+        part = np.float32(0.0)
+        for i in range(chunk * _CHUNK, min(a.size, (chunk + 1) * _CHUNK)):
+            part += a[i]
+        total += part
+    return total
+
+
+@jit_parallel
+def triad(a, b, c, scalar):
+    """STREAM triad on 1-d float32 arrays: a = b + scalar * c."""
+    for chunk in prange((a.size + _CHUNK - 1) // _CHUNK):
+        for i in range(chunk * _CHUNK, min(a.size, (chunk + 1) * _CHUNK)):
+            a[i] = b[i] + scalar * c[i]
+
+
+@jit_parallel
+def gather_rows_sum(table, rows, out):
+    """out[t] = sum of table[rows[i]] over task t's share of ``rows`` (row-major float32 table).
+
+    out: [tasks, table.shape[1]]; each row is a table.shape[1] * 4-byte random read, and the
+    rows a few positions ahead are prefetched, as a gather-bound kernel would.
+    """
+    dim = table.shape[1]
+    flat = table.reshape(table.size)
+    tasks = out.shape[0]
+    for task in prange(tasks):
+        acc = out[task]
+        acc[:] = 0.0
+        end = (task + 1) * rows.size // tasks
+        for p in range(task * rows.size // tasks, end):
+            if p + _PREFETCH_AHEAD < end:
+                ahead = rows[p + _PREFETCH_AHEAD] * dim
+                for c in range(0, dim, _LINE_FLOATS):
+                    prefetch(flat, ahead + c)
+            row = table[rows[p]]
+            for j in range(dim):
+                acc[j] += row[j]

@@ -1,0 +1,150 @@
+"""Top-k selection and next-token sampling (greedy, top-k + top-p with a seed).
+
+Random numbers come from numpy's seeded generator in the wrapper, one uniform per row,
+so the kernel and its reference draw the same token for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from kernels import _validate
+from kernels._jit import jit, jit_inline, jit_parallel
+from perfmodel.errors import SeedchipError
+
+
+@jit_inline
+def row_topk(row, k, values, positions):
+    """The k largest entries of ``row`` into values/positions, descending; ties keep lower index."""
+    count = 0
+    for i in range(row.size):
+        v = row[i]
+        if count == k:
+            if not v > values[k - 1]:
+                continue
+            slot = k - 1
+        else:
+            slot = count
+            count += 1
+        while slot > 0 and v > values[slot - 1]:
+            values[slot] = values[slot - 1]
+            positions[slot] = positions[slot - 1]
+            slot -= 1
+        values[slot] = v
+        positions[slot] = i
+
+
+@jit_parallel
+def _topk_kernel(x, k, values, positions):
+    for r in prange(x.shape[0]):
+        row_topk(x[r], k, values[r], positions[r])
+
+
+@jit_parallel
+def _greedy_kernel(logits, out):
+    for r in prange(logits.shape[0]):
+        row = logits[r]
+        best = 0
+        for i in range(1, row.size):
+            if row[i] > row[best]:
+                best = i
+        out[r] = best
+
+
+@jit
+def _sample_kernel(logits, top_k, top_p, inv_temperature, uniforms, out):
+    values = np.empty(top_k, np.float32)
+    positions = np.empty(top_k, np.int64)
+    cumulative = np.empty(top_k, np.float64)
+    for r in range(logits.shape[0]):
+        row_topk(logits[r], top_k, values, positions)
+        total = 0.0
+        for i in range(top_k):
+            total += math.exp((float(values[i]) - float(values[0])) * inv_temperature)
+            cumulative[i] = total
+        keep = top_k
+        for i in range(top_k):
+            if cumulative[i] >= top_p * total:
+                keep = i + 1
+                break
+        target = uniforms[r] * cumulative[keep - 1]
+        chosen = keep - 1
+        for i in range(keep):
+            if cumulative[i] > target:
+                chosen = i
+                break
+        out[r] = positions[chosen]
+
+
+def topk(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest entries of each row, descending, as ``torch.topk(x, k, dim=-1)``.
+
+    x: [rows, n]; 1 <= k <= n. Returns (values float32 [rows, k], indices int64 [rows, k]);
+    equal values keep the lower index first.
+    """
+    x = _validate.floats("x", x, 2)
+    k = _validate.positive("k", k, x.shape[1])
+    values = np.empty((x.shape[0], k), np.float32)
+    positions = np.empty((x.shape[0], k), np.int64)
+    _topk_kernel(x, k, values, positions)
+    return values, positions
+
+
+def topk_reference(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """numpy reference for ``topk`` (stable argsort, so ties keep the lower index)."""
+    positions = np.argsort(-np.asarray(x, np.float32), axis=-1, kind="stable")[:, :k]
+    return np.take_along_axis(np.asarray(x, np.float32), positions, axis=-1), positions
+
+
+def greedy(logits: np.ndarray) -> np.ndarray:
+    """Argmax token per row (the first on ties); logits: [rows, vocab] -> int64 [rows]."""
+    logits = _validate.floats("logits", logits, 2)
+    _validate.positive("logits.shape[1]", logits.shape[1])
+    out = np.empty(logits.shape[0], np.int64)
+    _greedy_kernel(logits, out)
+    return out
+
+
+def greedy_reference(logits: np.ndarray) -> np.ndarray:
+    """numpy reference for ``greedy``."""
+    return np.argmax(logits, axis=-1).astype(np.int64)
+
+
+def _uniforms(rows: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random(rows)
+
+
+def sample_top_k_top_p(logits: np.ndarray, top_k: int, top_p: float = 1.0, temperature: float = 1.0,
+                       seed: int = 0) -> np.ndarray:
+    """Sample one token per row from softmax(logits / temperature) cut to top-k, then top-p.
+
+    Keeps the top_k most likely tokens, then the smallest prefix of them whose probability
+    reaches top_p, renormalises and samples by inverse CDF with one uniform per row from
+    ``numpy.random.default_rng(seed)``. logits: [rows, vocab]; 1 <= top_k <= vocab;
+    0 < top_p <= 1; temperature > 0. Returns int64 [rows].
+    """
+    logits = _validate.floats("logits", logits, 2)
+    top_k = _validate.positive("top_k", top_k, logits.shape[1])
+    if not 0.0 < top_p <= 1.0:
+        raise SeedchipError(f"top_p: expected 0 < top_p <= 1, got {top_p!r}")
+    if not temperature > 0.0:
+        raise SeedchipError(f"temperature: expected > 0, got {temperature!r}")
+    out = np.empty(logits.shape[0], np.int64)
+    _sample_kernel(logits, top_k, float(top_p), 1.0 / float(temperature), _uniforms(logits.shape[0], seed), out)
+    return out
+
+
+def sample_top_k_top_p_reference(logits: np.ndarray, top_k: int, top_p: float = 1.0,
+                                 temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """numpy reference for ``sample_top_k_top_p`` (same uniforms, same cut rules)."""
+    values, positions = topk_reference(logits, top_k)
+    cumulative = np.cumsum(np.exp((values.astype(np.float64) - values[:, :1]) / temperature), axis=-1)
+    out = np.empty(len(values), np.int64)
+    for r, u in enumerate(_uniforms(len(values), seed)):
+        keep = int(np.argmax(cumulative[r] >= top_p * cumulative[r, -1])) + 1
+        chosen = min(int(np.searchsorted(cumulative[r, :keep], u * cumulative[r, keep - 1], side="right")), keep - 1)
+        out[r] = positions[r, chosen]
+    return out
