@@ -19,13 +19,15 @@ from numba.extending import intrinsic
 # well defined.
 FASTMATH = {"reassoc", "contract", "nsz", "arcp", "afn"}
 
-jit = functools.partial(njit, cache=True, fastmath=FASTMATH)
-"""``@jit``: njit with on-disk caching and the fast-math subset above."""
+# error_model="numpy": division by zero gives inf/nan instead of a Python exception check
+# inside every loop, which would stop LLVM from vectorising any loop that divides.
+jit = functools.partial(njit, cache=True, fastmath=FASTMATH, error_model="numpy")
+"""``@jit``: njit with on-disk caching, the fast-math subset above and numpy error model."""
 
-jit_parallel = functools.partial(njit, cache=True, fastmath=FASTMATH, parallel=True)
+jit_parallel = functools.partial(jit, parallel=True)
 """``@jit_parallel``: as ``jit`` with ``prange`` support."""
 
-jit_inline = functools.partial(njit, cache=True, fastmath=FASTMATH, inline="always")
+jit_inline = functools.partial(jit, inline="always")
 """``@jit_inline``: small helpers inlined into their (parallel) callers at the Numba level."""
 
 NEG_LARGE = np.float32(-3.0e38)
@@ -52,6 +54,26 @@ def prefetch(typingctx, array, index):
         return context.get_dummy_value()
 
     return types.void(array, index), codegen
+
+
+@intrinsic
+def store_streaming(typingctx, array, index, value):
+    """array[index] = value (1-d array) with a non-temporal hint: large outputs that are not
+    re-read soon skip the cache and the read-for-ownership of a normal store."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)
+            and isinstance(value, (types.Float, types.Integer))):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type, index_type, value_type = signature.args
+        handle = context.make_array(array_type)(context, builder, args[0])
+        position = context.cast(builder, args[1], index_type, types.intp)
+        pointer = cgutils.get_item_pointer(context, builder, array_type, handle, [position], wraparound=False)
+        store = builder.store(context.cast(builder, args[2], value_type, array_type.dtype), pointer)
+        store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+        return context.get_dummy_value()
+
+    return types.void(array, index, value), codegen
 
 
 @intrinsic

@@ -36,23 +36,31 @@ def gelu_scalar(x):
 
 
 @jit_inline
-def activate(code, x):
-    """Apply activation ``code`` (0 none, then ``ACTIVATIONS`` order) to a float32 scalar."""
+def activate_into(code, values, out):
+    """out[i] = activation ``code`` (0 none, then ``ACTIVATIONS`` order) of values[i], 1-d.
+
+    The switch sits outside the loops so that each loop vectorises.
+    """
     if code == 1:
-        return max(x, np.float32(0.0))
-    if code == 2:
-        return gelu_scalar(x)
-    if code == 3:
-        return silu_scalar(x)
-    return x
+        for i in range(values.size):
+            out[i] = max(values[i], np.float32(0.0))
+    elif code == 2:
+        for i in range(values.size):
+            out[i] = gelu_scalar(values[i])
+    elif code == 3:
+        for i in range(values.size):
+            out[i] = silu_scalar(values[i])
+    else:
+        for i in range(values.size):
+            out[i] = values[i]
 
 
 @jit_parallel
 def _activation_kernel(x, out, code):
     n = x.size
     for chunk in prange((n + _CHUNK - 1) // _CHUNK):
-        for i in range(chunk * _CHUNK, min(n, (chunk + 1) * _CHUNK)):
-            out[i] = activate(code, x[i])
+        end = min(n, (chunk + 1) * _CHUNK)
+        activate_into(code, x[chunk * _CHUNK:end], out[chunk * _CHUNK:end])
 
 
 def activation_code(activation: str | None) -> int:
@@ -62,26 +70,26 @@ def activation_code(activation: str | None) -> int:
     return ACTIVATIONS.index(_validate.choice("activation", activation, ACTIVATIONS)) + 1
 
 
-def _apply(x: np.ndarray, activation: str) -> np.ndarray:
+def _apply(x: np.ndarray, activation: str, out: np.ndarray | None) -> np.ndarray:
     array = _validate.as_float_any_ndim("x", x)
-    out = np.empty_like(array)
+    out = _validate.output("out", out, array.shape)
     _activation_kernel(array.reshape(-1), out.reshape(-1), activation_code(activation))
     return out
 
 
-def relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0) elementwise; any shape, float32 out."""
-    return _apply(x, "relu")
+def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """max(x, 0) elementwise; any shape, float32 result (in ``out`` when given)."""
+    return _apply(x, "relu", out)
 
 
-def gelu(x: np.ndarray) -> np.ndarray:
-    """GELU with the tanh approximation (as torch ``approximate="tanh"``); float32 out."""
-    return _apply(x, "gelu")
+def gelu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """GELU, tanh approximation (torch ``approximate="tanh"``); float32 result (in ``out`` when given)."""
+    return _apply(x, "gelu", out)
 
 
-def silu(x: np.ndarray) -> np.ndarray:
-    """x * sigmoid(x) elementwise (SiLU / swish); float32 out."""
-    return _apply(x, "silu")
+def silu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """x * sigmoid(x) elementwise (SiLU / swish); float32 result (in ``out`` when given)."""
+    return _apply(x, "silu", out)
 
 
 def activation_reference(x: np.ndarray, activation: str | None) -> np.ndarray:

@@ -16,7 +16,7 @@ from numba import prange
 
 from kernels import _validate
 from kernels._jit import jit_inline, jit_parallel
-from kernels.activations import activate, activation_code, activation_reference, silu_scalar
+from kernels.activations import activate_into, activation_code, activation_reference, silu_scalar
 
 _TILE_ROWS = 4
 _TILE_COLS = 3
@@ -111,8 +111,10 @@ def _gemm_nt(x, w, y, row_chunks, col_chunks, block_cols):
 def _bias_activation(y, bias, code):
     """In place: y[i, :] = activate(y[i, :] + bias)."""
     for i in prange(y.shape[0]):
-        for j in range(y.shape[1]):
-            y[i, j] = activate(code, y[i, j] + bias[j])
+        row = y[i]
+        for j in range(row.size):
+            row[j] += bias[j]
+        activate_into(code, row, row)
 
 
 @jit_parallel

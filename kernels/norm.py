@@ -10,7 +10,7 @@ from numba import prange
 
 from kernels import _validate
 from perfmodel.errors import SeedchipError
-from kernels._jit import NEG_LARGE, exp_f32, jit_parallel
+from kernels._jit import NEG_LARGE, exp_f32, jit_parallel, store_streaming
 
 
 @jit_parallel
@@ -22,8 +22,9 @@ def _rms_norm_kernel(x, weight, eps, out):
         for j in range(dim):
             total += row[j] * row[j]
         inv = np.float32(1.0) / np.sqrt(total / np.float32(dim) + eps)
+        target = out[i]
         for j in range(dim):
-            out[i, j] = row[j] * inv * weight[j]
+            store_streaming(target, j, row[j] * inv * weight[j])
 
 
 @jit_parallel
@@ -31,16 +32,21 @@ def _layer_norm_kernel(x, weight, bias, eps, out):
     dim = x.shape[1]
     for i in prange(x.shape[0]):
         row = x[i]
+        # one pass of shifted sums (shift = first element keeps them well conditioned)
+        shift = row[0]
         total = np.float32(0.0)
+        squares = np.float32(0.0)
         for j in range(dim):
-            total += row[j]
-        mean = total / np.float32(dim)
-        spread = np.float32(0.0)
-        for j in range(dim):
-            spread += (row[j] - mean) * (row[j] - mean)
+            centred = row[j] - shift
+            total += centred
+            squares += centred * centred
+        offset = total / np.float32(dim)
+        mean = shift + offset
+        spread = max(squares - total * offset, np.float32(0.0))
         inv = np.float32(1.0) / np.sqrt(spread / np.float32(dim) + eps)
+        target = out[i]
         for j in range(dim):
-            out[i, j] = (row[j] - mean) * inv * weight[j] + bias[j]
+            store_streaming(target, j, (row[j] - mean) * inv * weight[j] + bias[j])
 
 
 @jit_parallel
@@ -61,33 +67,33 @@ def _softmax_kernel(x, out):
             out[i, j] *= inv
 
 
-def _rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _rows(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """x (any shape, >= 1 dim) as float32 [rows, last], and the output of its original shape."""
     x = _validate.as_float_any_ndim("x", x)
     if x.ndim == 0:
         raise SeedchipError("x: expected at least 1 dimension, got a scalar array")
-    out = np.empty_like(x)
-    return x.reshape(-1, x.shape[-1]), out
+    return x.reshape(-1, x.shape[-1]), _validate.output("out", out, x.shape)
 
 
-def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float = 1e-6, out: np.ndarray | None = None) -> np.ndarray:
     """x / sqrt(mean(x**2, last axis) + eps) * weight, as Llama's RMSNorm.
 
-    x: [..., d]; weight: [d]. Returns float32 of x's shape.
+    x: [..., d]; weight: [d]. Returns float32 of x's shape (``out`` when given).
     """
-    rows, out = _rows(x)
+    rows, out = _rows(x, out)
     weight = _validate.floats("weight", weight, 1)
     _validate.shape("weight", weight, (rows.shape[1],))
     _rms_norm_kernel(rows, weight, _validate.non_negative("eps", eps), out.reshape(rows.shape))
     return out
 
 
-def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float = 1e-5,
+               out: np.ndarray | None = None) -> np.ndarray:
     """(x - mean) / sqrt(var + eps) * weight + bias over the last axis (biased variance, as torch).
 
-    x: [..., d]; weight, bias: [d]. Returns float32 of x's shape.
+    x: [..., d]; weight, bias: [d]. Returns float32 of x's shape (``out`` when given).
     """
-    rows, out = _rows(x)
+    rows, out = _rows(x, out)
     weight = _validate.floats("weight", weight, 1)
     _validate.shape("weight", weight, (rows.shape[1],))
     bias = _validate.floats("bias", bias, 1)
@@ -96,9 +102,9 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float =
     return out
 
 
-def softmax(x: np.ndarray) -> np.ndarray:
-    """exp(x - max) / sum(exp(x - max)) over the last axis; x: [..., n], float32 out."""
-    rows, out = _rows(x)
+def softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """exp(x - max) / sum(exp(x - max)) over the last axis; x: [..., n]; float32 (``out`` when given)."""
+    rows, out = _rows(x, out)
     _softmax_kernel(rows, out.reshape(rows.shape))
     return out
 

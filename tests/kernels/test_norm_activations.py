@@ -49,3 +49,14 @@ def test_activation_extremes():
     x = np.array([-1e4, -100.0, 0.0, 100.0, 1e4], np.float32)
     for function, name in [(gelu, "gelu"), (silu, "silu")]:
         np.testing.assert_allclose(function(x), activation_reference(x, name), rtol=1e-6, atol=1e-30)
+
+
+def test_out_buffer_is_filled_and_returned(rng):
+    x, w, b = normal(rng, 4, 9), normal(rng, 9), normal(rng, 9)
+    for call, want in [(lambda o: rms_norm(x, w, out=o), rms_norm_reference(x, w)),
+                       (lambda o: layer_norm(x, w, b, out=o), layer_norm_reference(x, w, b)),
+                       (lambda o: softmax(x, out=o), softmax_reference(x)),
+                       (lambda o: silu(x, out=o), activation_reference(x, "silu"))]:
+        out = np.full_like(x, np.nan)
+        assert call(out) is out
+        np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
