@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from benches.commands.calibrate import calibrate_command
 from benches.commands.chips import chip_command, chips_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
@@ -58,6 +59,7 @@ cli.add_command(chip_command)
 cli.add_command(memory_command)
 cli.add_command(workloads_command)
 cli.add_command(estimate_command)
+cli.add_command(calibrate_command)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from kernels._jit import jit_parallel, prefetch
+from kernels._jit import jit, jit_parallel, prefetch
 
 _CHUNK = 1 << 16
 _PREFETCH_AHEAD = 8
@@ -60,3 +60,46 @@ def gather_rows_sum(table, rows, out):
             row = table[rows[p]]
             for j in range(dim):
                 acc[j] += row[j]
+
+
+@jit
+def _sum_repeat(chunk, repeats):
+    """Sum ``chunk`` ``repeats`` times. Indexing from 0 lets LLVM drop the negative-index
+    check and vectorise the reduction (fast-math reassociation)."""
+    part = np.float32(0.0)
+    for _ in range(repeats):
+        for i in range(chunk.size):
+            part += chunk[i]
+    return part
+
+
+@jit_parallel
+def stream_read_repeat(a, repeats, tasks):
+    """Sum ``a`` ``repeats`` times, each of ``tasks`` threads over its own chunk.
+
+    With ``a`` sized to fit a cache level (each thread's chunk in its own L2, or all of
+    ``a`` in the shared L3) every pass after the first is served by that level: the
+    level's read bandwidth. Bytes moved per call: repeats * a.nbytes.
+    """
+    totals = np.zeros(tasks, dtype=np.float32)
+    for task in prange(tasks):
+        totals[task] = _sum_repeat(a[task * a.size // tasks:(task + 1) * a.size // tasks],
+                                   repeats)
+    return totals.sum()
+
+
+@jit
+def _fma_row(row, iterations, scale, shift):
+    for _ in range(iterations):
+        for i in range(row.size):
+            row[i] = row[i] * scale + shift
+
+
+@jit_parallel
+def fma_throughput(x, iterations, scale, shift):
+    """x = x * scale + shift, ``iterations`` times over a small (L1-resident) row per thread.
+
+    Independent elements keep both FMA pipes busy: 2 * iterations * x.size flops per call.
+    """
+    for task in prange(x.shape[0]):
+        _fma_row(x[task], iterations, scale, shift)

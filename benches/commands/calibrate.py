@@ -1,0 +1,41 @@
+"""``seedchip calibrate``: measure the host with microbenchmarks and write its chip file."""
+
+from __future__ import annotations
+
+import click
+
+from benches.atomic import write_atomically
+from benches.output import emit_rows, format_option
+from perfmodel import units
+
+DEFAULT_HOST_FILE = "host.toml"
+
+
+@click.command("calibrate")
+@click.option("-o", "--output", "output_path", default=DEFAULT_HOST_FILE, show_default=True,
+              help="Chip file to write (atomically).")
+@format_option
+def calibrate_command(output_path: str, output_format: str) -> None:
+    """Measure this host (GEMM peak, vector peak, cache and DRAM bandwidth, random-row gathers,
+    per-call overhead) and write a chip file that every command accepts as --chip.
+
+    Microbenchmarks only: validation shapes never feed back into this file.
+
+    Example: seedchip calibrate -o host.toml && seedchip validate --chip host.toml
+    """
+    from benches.calibrate import STEP_COUNT, calibrate  # imports numba
+    from benches.hostfile import host_chip_toml
+    from perfmodel.chip import load_chip
+
+    with click.progressbar(length=STEP_COUNT, label="calibrating", file=click.get_text_stream(
+            "stderr"), item_show_func=lambda name: name) as bar:
+        calibration = calibrate(lambda name: bar.update(1, name))
+    write_atomically(output_path, host_chip_toml(calibration, load_chip("host-cpu")))
+    load_chip(output_path)  # the file must load like any preset
+    rows = [{"measurement": m.name, "value": m.value, "dimension": m.dimension,
+             "spread": m.spread, "detail": m.detail} for m in calibration.measurements]
+    emit_rows(rows, output_format, [
+        {"measurement": row["measurement"],
+         "value": units.format_quantity(row["value"], row["dimension"]),
+         "spread": f"{row['spread']:.0%}", "detail": row["detail"]} for row in rows])
+    click.echo(f"wrote {output_path}", err=True)

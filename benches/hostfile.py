@@ -1,0 +1,73 @@
+"""Write a calibration as a chip TOML file that perfmodel loads like any preset."""
+
+from __future__ import annotations
+
+from benches.calibrate import Calibration, GEMM_SIZES
+from perfmodel import units
+from perfmodel.chip import Chip
+
+
+def _q(value: float, dimension: str) -> str:
+    """A quantity with full precision and its unit, for the file."""
+    return f'"{units.format_quantity(value, dimension, digits=6)}"'
+
+
+def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
+    """The calibrated host as chip TOML; power and price come from ``nominal`` (unmeasurable here).
+
+    Every measured level has efficiency 1.0: its bandwidth *is* what a kernel achieves.
+    Gather efficiency is the level's random-row bandwidth over its streaming bandwidth.
+    """
+    c = calibration
+    system = c.system
+    l2, l3 = system.cache(2), system.cache(3)
+    line = (l2 or l3).line_bytes if (l2 or l3) else 64
+    gemm = max(c.value(f"gemm_{size}") for size in GEMM_SIZES)
+    lines = [f"# Calibrated host chip, written by `seedchip calibrate` on {c.date}.",
+             "# Microbenchmarks only (median of >= 5 rounds after warm-up; spread = "
+             "(max - min) / median):"]
+    for m in c.measurements:
+        lines.append(f"#   {m.name:<12} {units.format_quantity(m.value, m.dimension):>14}"
+                     f"  spread {m.spread:5.1%}  {m.detail}")
+
+    def level(name: str, kind: str, capacity: float, read: str, gather: str) -> list[str]:
+        bandwidth = c.value(read)
+        efficiency = min(1.0, c.value(gather) / bandwidth)
+        return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
+                f"capacity = {_q(capacity, units.BYTES)}",
+                f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
+                f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
+                f"gather_efficiency = {efficiency:.4f}",
+                f'source = "measured: {read} and {gather} (see the comments at the top)"']
+
+    memory = []
+    if l2:
+        memory += level("L2", "cache", l2.size_bytes * c.threads, "l2_read", "l2_gather")
+    if l3:
+        memory += level("L3", "cache", l3.size_bytes, "l3_read", "l3_gather")
+    memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,
+                    "dram_read", "dram_gather")
+    lines += [
+        'name = "host"',
+        f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads"',
+        "hypothetical = false",
+        f'source = "measured by seedchip calibrate on {c.date} ({system.cpu_model}, '
+        f'{system.cpus} CPUs, {c.threads} numba threads); power and price are the nominal '
+        f'estimates of the {nominal.name} preset"',
+        "", "[compute]",
+        f"fp32 = {_q(gemm, units.FLOP_PER_S)}",
+        f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
+        "efficiency = 1.0",
+        f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
+        'source = "measured: best GEMM of the calibration sizes, FMA throughput, and the '
+        'fixed cost of a kernel call"',
+        *memory,
+        "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",
+        f"latency = {_q(nominal.link.latency_s, units.SECONDS)}", "max_chips = 1",
+        'source = "nominal: a single host has no scale-up domain"',
+        "", "[power]", f"tdp = {_q(nominal.tdp_w, units.WATTS)}",
+        f"idle = {_q(nominal.idle_w, units.WATTS)}",
+        f'source = "nominal estimate of the {nominal.name} preset, not measured"',
+        "", "[price]", f"usd = {_q(nominal.price_usd, units.USD)}", "estimate = true",
+        f'source = "nominal estimate of the {nominal.name} preset, not measured"', ""]
+    return "\n".join(lines)
