@@ -7,8 +7,9 @@
   it (streamed operands: the first level whose capacity fits its footprint; gathered
   embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
   through that level and every faster one; each level's time is the bytes through it
-  over its achievable bandwidth, random rows paying whole transactions at the level's
-  gather bandwidth. The op's memory time is the slowest level's.
+  over its achievable bandwidth. A random row read pays whole transactions: the first
+  at the level's gather bandwidth, the rest of the row at streaming bandwidth. The op's
+  memory time is the slowest level's.
 - network: collectives over the chip's links (`perfmodel.collectives`).
 - overhead: the chip's fixed per-op cost (kernel launch, dispatch).
 """
@@ -110,7 +111,7 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
     gather_bytes = [0.0] * len(levels)
     for operand in op.operands():
         if operand.is_gather:
-            _add_gather(operand, levels, residency.table_share, gather_bytes)
+            _add_gather(operand, levels, residency.table_share, stream_bytes, gather_bytes)
             continue
         footprint = operand.footprint_bytes
         if operand.role == "weight" and residency.weight_footprint_bytes is not None:
@@ -126,16 +127,21 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
 
 
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
-                gather_bytes: list) -> None:
+                stream_bytes: list, gather_bytes: list) -> None:
     """Random row reads: level j sees the lookups that miss every faster level.
 
-    Each row read costs whole transactions of that level.
+    A row costs whole transactions of that level: the first is a random access, paid at
+    the level's gather bandwidth; the rest of the row follows it in order, at streaming
+    bandwidth (the latency-plus-transfer cost of a random read).
     """
     table_rows = operand.footprint_bytes / operand.row_bytes
     missed = 1.0
     for index, level in enumerate(levels):
-        row_cost_bytes = np.ceil(operand.row_bytes / level.transaction_bytes) * level.transaction_bytes
-        gather_bytes[index] = gather_bytes[index] + operand.gather_rows * missed * row_cost_bytes
+        transactions = np.ceil(operand.row_bytes / level.transaction_bytes)
+        rows = operand.gather_rows * missed
+        gather_bytes[index] = gather_bytes[index] + rows * level.transaction_bytes
+        stream_bytes[index] = (stream_bytes[index]
+                               + rows * (transactions - 1) * level.transaction_bytes)
         cached_rows = level.capacity_bytes * share / operand.row_bytes
         missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
 

@@ -227,3 +227,13 @@ def test_array_valued_chip_gives_the_scalar_result_per_point():
             point = roofline.time(op, with_memory(sram[index], bandwidth[index]))
             assert timing.total_s[index] == pytest.approx(point.total_s, rel=1e-12)
             assert timing.bound[index] == point.bound
+
+
+def test_a_random_row_pays_one_random_access_then_streams(toy):
+    """256 B rows over 64 B HBM transactions: one access at gather bandwidth, three streamed."""
+    bag = ops.EmbeddingBag(rows=10**9, dim=64, bags=100, pooling=10, dtype="fp32")
+    hbm = toy.main_memory
+    timing = roofline.time(bag, toy)
+    rows = 1000 * (1 - math.floor(64 * 2**20 / 256) / 10**9)
+    assert timing.levels[1].seconds == pytest.approx(
+        rows * 64 / hbm.gather_bytes_per_s + rows * 192 / hbm.achievable_bytes_per_s, rel=1e-9)
