@@ -30,11 +30,28 @@ from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
 GATHER_ROW_BYTES = 64
-DRAM_BUFFER_BYTES = 512 * 2**20
-GATHER_ROWS = 1 << 18
 OVERHEAD_CALLS = 400
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gather_row_bytes", GATHER_ROW_BYTES)}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the microbenchmarks are: the real run, or tiny ones for tests."""
+
+    gemm_sizes: tuple[int, ...] = GEMM_SIZES
+    dram_buffer_bytes: int = 512 * 2**20
+    gather_rows: int = 1 << 18
+    rounds: int = 7
+    l3_multiple: int = 4  # the DRAM buffer is at least this many times the L3
+
+    @property
+    def steps(self) -> int:
+        return len(self.gemm_sizes) + 9
+
+
+TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
+             l3_multiple=0)
 
 
 @dataclass(frozen=True)
@@ -69,62 +86,64 @@ def _floats(count: int) -> np.ndarray:
     return np.ones(max(count, 1), dtype=np.float32)
 
 
-def _gemm(size: int) -> Measurement:
+def _gemm(index: int, size: int, rounds: int) -> Measurement:
     import kernels
 
     rng = np.random.default_rng(size)
     x = rng.standard_normal((size, size), dtype=np.float32)
     w = rng.standard_normal((size, size), dtype=np.float32)
-    timing = measure(lambda: kernels.linear(x, w))
-    return _rate(f"gemm_{size}", 2.0 * size**3, timing, units.FLOP_PER_S,
+    timing = measure(lambda: kernels.linear(x, w), rounds)
+    return _rate(f"gemm_{index}", 2.0 * size**3, timing, units.FLOP_PER_S,
                  f"kernels.linear fp32 {size}x{size}x{size}")
 
 
-def _vector(threads: int) -> Measurement:
+def _vector(threads: int, rounds: int) -> Measurement:
     from kernels.membench import fma_throughput
 
     x = _floats(threads * 2048).reshape(threads, 2048)
     iterations = 4000
     timing = measure(lambda: fma_throughput(x, iterations, np.float32(0.999),
-                                            np.float32(0.001)))
+                                            np.float32(0.001)), rounds)
     return _rate("vector", 2.0 * iterations * x.size, timing, units.FLOP_PER_S,
                  f"fma over {threads} x 8 KiB")
 
 
-def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Measurement:
+def _read(name: str, buffer_bytes: int, threads: int, rounds: int, detail: str) -> Measurement:
     from kernels.membench import stream_read_repeat
 
     a = _floats(buffer_bytes // 4)
     repeats = max(1, (256 * 2**20) // a.nbytes)
-    timing = measure(lambda: stream_read_repeat(a, repeats, threads))
+    timing = measure(lambda: stream_read_repeat(a, repeats, threads), rounds)
     return _rate(name, float(repeats * a.nbytes), timing, units.BYTES_PER_S,
                  f"{detail}: {units.format_quantity(a.nbytes, units.BYTES, binary=True)} "
                  f"read {repeats}x")
 
 
-def _triad() -> Measurement:
+def _triad(buffer_bytes: int, rounds: int) -> Measurement:
     from kernels.membench import triad
 
-    arrays = [_floats(DRAM_BUFFER_BYTES // 4 // 4) for _ in range(3)]
-    timing = measure(lambda: triad(arrays[0], arrays[1], arrays[2], np.float32(3.0)))
+    arrays = [_floats(buffer_bytes // 4 // 4) for _ in range(3)]
+    timing = measure(lambda: triad(arrays[0], arrays[1], arrays[2], np.float32(3.0)), rounds)
     return _rate("dram_triad", 3.0 * arrays[0].nbytes, timing, units.BYTES_PER_S,
-                 "a = b + s*c, 3 x 128 MiB, counted as STREAM does (no write-allocate)")
+                 f"a = b + s*c, 3 x {units.format_quantity(arrays[0].nbytes, units.BYTES, binary=True)}"
+                 ", counted as STREAM does (no write-allocate)")
 
 
-def _gather(name: str, table_bytes: int, threads: int, detail: str) -> Measurement:
+def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, rounds: int,
+            detail: str) -> Measurement:
     from kernels.membench import gather_rows_sum
 
     dim = GATHER_ROW_BYTES // 4
     table = _floats(table_bytes // 4).reshape(-1, dim)
-    rows = np.random.default_rng(7).integers(0, table.shape[0], GATHER_ROWS, dtype=np.int64)
+    rows = np.random.default_rng(7).integers(0, table.shape[0], gather_rows, dtype=np.int64)
     out = np.zeros((threads * 4, dim), dtype=np.float32)
-    timing = measure(lambda: gather_rows_sum(table, rows, out))
-    return _rate(name, float(GATHER_ROWS * GATHER_ROW_BYTES), timing, units.BYTES_PER_S,
-                 f"{detail}: {GATHER_ROWS} random {GATHER_ROW_BYTES} B rows of a "
+    timing = measure(lambda: gather_rows_sum(table, rows, out), rounds)
+    return _rate(name, float(gather_rows * GATHER_ROW_BYTES), timing, units.BYTES_PER_S,
+                 f"{detail}: {gather_rows} random {GATHER_ROW_BYTES} B rows of a "
                  f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
 
 
-def _overhead() -> Measurement:
+def _overhead(rounds: int) -> Measurement:
     import kernels
 
     x = _floats(16).reshape(1, 16)
@@ -134,17 +153,18 @@ def _overhead() -> Measurement:
         for _ in range(OVERHEAD_CALLS):
             kernels.rms_norm(x, weight)
 
-    timing = measure(calls)
+    timing = measure(calls, rounds)
     return Measurement("overhead", timing.median_s / OVERHEAD_CALLS, units.SECONDS,
                        timing.spread, "kernels.rms_norm on [1, 16]: wrapper, dispatch and a "
                        "parallel region")
 
 
-STEP_COUNT = len(GEMM_SIZES) + 9
+def calibrate(on_step: Callable[[str], None] = lambda name: None,
+              scale: Scale = Scale()) -> Calibration:
+    """Run every microbenchmark; ``on_step`` is told the name of each before it runs.
 
-
-def calibrate(on_step: Callable[[str], None] = lambda name: None) -> Calibration:
-    """Run every microbenchmark; ``on_step`` is told the name of each before it runs."""
+    The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``.
+    """
     import numba
 
     system = system_info()
@@ -153,20 +173,26 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None) -> Calibration
     l3 = system.cache(3)
     l2_bytes = (l2.size_bytes if l2 else 256 * 2**10) * threads
     l3_bytes = l3.size_bytes if l3 else 8 * 2**20
+    dram = max(scale.dram_buffer_bytes, scale.l3_multiple * l3_bytes)
+    rounds = scale.rounds
     steps: list[tuple[str, Callable[[], Measurement]]] = [
-        *((f"gemm {size}", lambda size=size: _gemm(size)) for size in GEMM_SIZES),
-        ("vector", lambda: _vector(threads)),
-        ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
-        ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, "half of L3")),
-        ("DRAM read", lambda: _read("dram_read", DRAM_BUFFER_BYTES, threads, "far beyond L3")),
-        ("DRAM triad", _triad),
-        ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, "L2-resident")),
-        ("L3 gather", lambda: _gather("l3_gather", l3_bytes // 2, threads, "L3-resident")),
-        ("DRAM gather", lambda: _gather("dram_gather", 2 * DRAM_BUFFER_BYTES, threads,
-                                        "DRAM")),
-        ("overhead", _overhead),
+        *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size, rounds))
+          for i, size in enumerate(scale.gemm_sizes)),
+        ("vector", lambda: _vector(threads, rounds)),
+        ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, rounds,
+                                  "half of L2 per thread")),
+        ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, rounds, "half of L3")),
+        ("DRAM read", lambda: _read("dram_read", dram, threads, rounds, "beyond L3")),
+        ("DRAM triad", lambda: _triad(dram, rounds)),
+        ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, scale.gather_rows,
+                                      rounds, "L2-resident")),
+        ("L3 gather", lambda: _gather("l3_gather", l3_bytes // 2, threads, scale.gather_rows,
+                                      rounds, "L3-resident")),
+        ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, threads, scale.gather_rows,
+                                        rounds, "DRAM")),
+        ("overhead", lambda: _overhead(rounds)),
     ]
-    assert len(steps) == STEP_COUNT
+    assert len(steps) == scale.steps
     measurements = []
     for name, step in steps:
         on_step(name)

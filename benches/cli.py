@@ -15,6 +15,7 @@ from benches.commands.calibrate import calibrate_command
 from benches.commands.chips import chip_command, chips_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
+from benches.commands.validate import validate_command
 from perfmodel.errors import SeedchipError
 
 
@@ -60,6 +61,7 @@ cli.add_command(memory_command)
 cli.add_command(workloads_command)
 cli.add_command(estimate_command)
 cli.add_command(calibrate_command)
+cli.add_command(validate_command)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benches.calibrate import Calibration, GEMM_SIZES
+from benches.calibrate import Calibration
 from perfmodel import units
 from perfmodel.chip import Chip
 
@@ -22,7 +22,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     system = c.system
     l2, l3 = system.cache(2), system.cache(3)
     line = (l2 or l3).line_bytes if (l2 or l3) else 64
-    gemm = max(c.value(f"gemm_{size}") for size in GEMM_SIZES)
+    gemm = max(m.value for m in c.measurements if m.name.startswith("gemm_"))
     lines = [f"# Calibrated host chip, written by `seedchip calibrate` on {c.date}.",
              "# Microbenchmarks only (median of >= 5 rounds after warm-up; spread = "
              "(max - min) / median):"]

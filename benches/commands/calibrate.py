@@ -23,11 +23,11 @@ def calibrate_command(output_path: str, output_format: str) -> None:
 
     Example: seedchip calibrate -o host.toml && seedchip validate --chip host.toml
     """
-    from benches.calibrate import STEP_COUNT, calibrate  # imports numba
+    from benches.calibrate import Scale, calibrate  # imports numba
     from benches.hostfile import host_chip_toml
     from perfmodel.chip import load_chip
 
-    with click.progressbar(length=STEP_COUNT, label="calibrating", file=click.get_text_stream(
+    with click.progressbar(length=Scale().steps, label="calibrating", file=click.get_text_stream(
             "stderr"), item_show_func=lambda name: name) as bar:
         calibration = calibrate(lambda name: bar.update(1, name))
     write_atomically(output_path, host_chip_toml(calibration, load_chip("host-cpu")))

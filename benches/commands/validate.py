@@ -1,0 +1,95 @@
+"""``seedchip validate``: predicted vs measured on this host, per case and per op kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from benches.atomic import write_atomically
+from benches.commands.calibrate import DEFAULT_HOST_FILE
+from benches.output import emit_rows, format_option, to_json
+from perfmodel import units
+from perfmodel.chip import load_chip
+from perfmodel.errors import SeedchipError
+
+
+def _case_row(result) -> dict:
+    return {"group": result.group, "kind": result.kind, "case": result.name,
+            "predicted_s": result.predicted_s, "measured_s": result.measured_s,
+            "spread": result.spread, "ratio": result.ratio, "error": result.error,
+            "bound": result.bound}
+
+
+def _case_for_people(row: dict) -> dict:
+    return {"kind": row["kind"], "case": row["case"],
+            "predicted": units.format_quantity(row["predicted_s"], units.SECONDS),
+            "measured": units.format_quantity(row["measured_s"], units.SECONDS),
+            "spread": f"{row['spread']:.0%}", "ratio": f"{row['ratio']:.2f}",
+            "error": f"{row['error']:+.0%}", "bound": row["bound"]}
+
+
+def _summary_row(summary) -> dict:
+    return {"group": summary.group, "kind": summary.kind, "cases": summary.cases,
+            "median_abs_error": summary.median_abs_error,
+            "max_abs_error": summary.max_abs_error, "within_10": summary.within_10,
+            "within_20": summary.within_20, "within_50": summary.within_50}
+
+
+def _summary_for_people(row: dict) -> dict:
+    return {"group": row["group"], "kind": row["kind"], "cases": str(row["cases"]),
+            "median |error|": f"{row['median_abs_error']:.0%}",
+            "max |error|": f"{row['max_abs_error']:.0%}",
+            **{f"within {limit}%": f"{row[f'within_{limit}']:.0%}" for limit in (10, 20, 50)}}
+
+
+@click.command("validate")
+@click.option("--chip", "chip_name", default=DEFAULT_HOST_FILE, show_default=True,
+              help="The calibrated host chip file (from seedchip calibrate).")
+@click.option("--quick", is_flag=True, help="Fewer cases and rounds (under 3 minutes).")
+@click.option("-o", "--output", "output_path", default=None,
+              help="Also write the results as JSON (atomically).")
+@click.option("--plot", "plot_path", default=None,
+              help="Draw predicted vs measured on log axes to a .png or .svg file.")
+@format_option
+def validate_command(chip_name: str, quick: bool, output_path: str | None,
+                     plot_path: str | None, output_format: str) -> None:
+    """Run kernels and workloads on this host at shapes calibration never used, predict each
+    with the calibrated chip, and print predicted, measured, ratio and error per case, then
+    median and max |error| per op kind and per workload.
+
+    Example: seedchip calibrate && seedchip validate --quick --plot validation.png
+    """
+    if chip_name == DEFAULT_HOST_FILE and not Path(chip_name).is_file():
+        raise SeedchipError(f"no calibrated host chip at {chip_name}: run `seedchip calibrate` "
+                            "first, or pass --chip")
+    chip = load_chip(chip_name)
+    if plot_path:
+        from benches.plots import check_plot_path
+        check_plot_path(plot_path)
+    from benches.validate import all_cases, run_case, summarize  # imports numba
+
+    cases = all_cases(quick)
+    rounds = 5 if quick else 7
+    results = []
+    with click.progressbar(cases, label="validating", file=click.get_text_stream("stderr"),
+                           item_show_func=lambda case: case.name if case else "") as bar:
+        for case in bar:
+            results.append(run_case(case, chip, rounds))
+    rows = [_case_row(result) for result in results]
+    summary = [_summary_row(item) for item in summarize(results)]
+    if output_format == "json":
+        click.echo(to_json({"chip": chip.name, "cases": rows, "summary": summary}))
+    else:
+        emit_rows(rows, output_format, [_case_for_people(row) for row in rows])
+        click.echo()
+        emit_rows(summary, output_format, [_summary_for_people(row) for row in summary])
+    if output_path:
+        write_atomically(output_path, to_json({"chip": chip.name, "source": chip.source,
+                                               "cases": rows, "summary": summary}) + "\n")
+    if plot_path:
+        from benches.plots import predicted_vs_measured
+        predicted_vs_measured(plot_path, [row["kind"] for row in rows],
+                              [row["predicted_s"] for row in rows],
+                              [row["measured_s"] for row in rows],
+                              f"seedchip validate on {chip.name}: predicted vs measured")

@@ -1,0 +1,248 @@
+"""Validate the model on the host: run kernels at shapes calibration never saw, predict each
+with the same op IR and the calibrated host chip, and report predicted vs measured.
+
+Disjointness rule: calibration measures only square GEMMs of `calibrate.GEMM_SIZES` and
+memory microbenchmarks (`kernels.membench`, 64 B rows); validation runs the public kernels
+on non-square or decode-shaped GEMMs and on every other op kind, so no validation case has
+a shape in `calibrate.CALIBRATION_SHAPES` (a test checks). Nothing measured here is
+written back anywhere: the chip file is read, never changed.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from benches.timing import measure
+from perfmodel import ops
+from perfmodel.chip import Chip
+from perfmodel.roofline import time_graph
+
+Runner = Callable[[], object]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One validation case: ``prepare()`` allocates inputs and returns what to run and the
+    op graph that predicts it. ``key`` identifies the shape for the disjointness check."""
+
+    group: str  # "kernel" or "workload"
+    kind: str   # op kind (kernel cases) or workload name
+    name: str
+    key: tuple
+    prepare: Callable[[], tuple[Runner, Sequence[ops.Node]]]
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    group: str
+    kind: str
+    name: str
+    predicted_s: float
+    measured_s: float
+    spread: float
+    bound: str
+
+    @property
+    def ratio(self) -> float:
+        """Predicted over measured."""
+        return self.predicted_s / self.measured_s
+
+    @property
+    def error(self) -> float:
+        """Signed relative error of the prediction: + means predicted slower than measured."""
+        return self.ratio - 1.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    group: str
+    kind: str
+    cases: int
+    median_abs_error: float
+    max_abs_error: float
+    within_10: float
+    within_20: float
+    within_50: float
+
+
+def _rng(*seed: int) -> np.random.Generator:
+    return np.random.default_rng(list(seed))
+
+
+def _floats(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.standard_normal(shape, dtype=np.float32)
+
+
+def _gemm(m: int, n: int, k: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(m, n, k)
+        x, w = _floats(rng, m, k), _floats(rng, n, k)
+        return (lambda: kernels.linear(x, w)), [ops.Node(ops.Gemm(m, n, k, dtype="fp32"))]
+    return Case("kernel", "gemm", f"linear {m}x{k} @ [{n},{k}]", ("gemm", m, n, k), prepare)
+
+
+def _embedding_bag(rows: int, dim: int, bags: int, pooling: int, zipf_s: float) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(rows, dim, bags, pooling)
+        table = _floats(rng, rows, dim)
+        indices = zipf_indices(rng, rows, bags * pooling, zipf_s)
+        offsets = np.arange(bags, dtype=np.int64) * pooling
+        op = ops.EmbeddingBag(rows, dim, bags, pooling, dtype="fp32", zipf_s=zipf_s)
+        return (lambda: kernels.embedding_bag(table, indices, offsets)), [ops.Node(op)]
+    name = f"{rows:,} x {dim} table, {bags} bags x {pooling}, zipf {zipf_s:g}"
+    return Case("kernel", "embedding_bag", name, ("bag", rows, dim, bags, pooling, zipf_s),
+                prepare)
+
+
+def zipf_indices(rng: np.random.Generator, rows: int, count: int, zipf_s: float) -> np.ndarray:
+    """``count`` row indices: uniform for s = 0, else Zipf(s) ranks mapped to rows in a fixed
+    random order (hot rows are scattered through the table, as in real traces)."""
+    if zipf_s == 0:
+        return rng.integers(0, rows, count, dtype=np.int64)
+    ranks = np.arange(1, rows + 1, dtype=np.float64)
+    probabilities = ranks ** -zipf_s
+    probabilities /= probabilities.sum()
+    hot_order = rng.permutation(rows)
+    return hot_order[rng.choice(rows, size=count, p=probabilities)].astype(np.int64)
+
+
+def _attention_decode(batch: int, context: int, heads: int, kv_heads: int, head_dim: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(batch, context, heads, kv_heads, head_dim)
+        q = _floats(rng, batch, heads, head_dim)
+        k_cache = _floats(rng, batch, context, kv_heads, head_dim)
+        v_cache = _floats(rng, batch, context, kv_heads, head_dim)
+        lengths = np.full(batch, context, dtype=np.int64)
+        op = ops.AttentionDecode(batch, context, heads, kv_heads, head_dim, dtype="fp32")
+        return (lambda: kernels.attention_decode(q, k_cache, v_cache, lengths)), [ops.Node(op)]
+    return Case("kernel", "attention_decode",
+                f"b{batch} ctx{context} h{heads}/kv{kv_heads} d{head_dim}",
+                ("decode", batch, context, heads, kv_heads, head_dim), prepare)
+
+
+def _attention_prefill(batch: int, seq: int, heads: int, kv_heads: int, head_dim: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(batch, seq, heads, kv_heads, head_dim)
+        q = _floats(rng, batch, seq, heads, head_dim)
+        k = _floats(rng, batch, seq, kv_heads, head_dim)
+        v = _floats(rng, batch, seq, kv_heads, head_dim)
+        op = ops.AttentionPrefill(batch, seq, heads, kv_heads, head_dim, dtype="fp32")
+        return (lambda: kernels.attention_prefill(q, k, v)), [ops.Node(op)]
+    return Case("kernel", "attention_prefill", f"b{batch} seq{seq} h{heads}/kv{kv_heads} d{head_dim}",
+                ("prefill", batch, seq, heads, kv_heads, head_dim), prepare)
+
+
+def _norm(kind: str, rows: int, dim: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(rows, dim)
+        x, weight, bias = _floats(rng, rows, dim), _floats(rng, dim), _floats(rng, dim)
+        out = np.empty_like(x)
+        run = ((lambda: kernels.rms_norm(x, weight, out=out)) if kind == "rms"
+               else (lambda: kernels.layer_norm(x, weight, bias, out=out)))
+        return run, [ops.Node(ops.Norm(rows, dim, norm=kind, dtype="fp32"))]
+    return Case("kernel", "norm", f"{kind}_norm {rows} x {dim}", ("norm", kind, rows, dim),
+                prepare)
+
+
+def _activation(function: str, elements: int) -> Case:
+    def prepare():
+        import kernels
+        x = _floats(_rng(elements), elements)
+        out = np.empty_like(x)
+        kernel = getattr(kernels, function)
+        return ((lambda: kernel(x, out=out)),
+                [ops.Node(ops.Elementwise(elements, function, dtype="fp32"))])
+    return Case("kernel", "elementwise", f"{function} {elements:,}", ("act", function, elements),
+                prepare)
+
+
+def _softmax(rows: int, cols: int) -> Case:
+    def prepare():
+        import kernels
+        x = _floats(_rng(rows, cols), rows, cols)
+        out = np.empty_like(x)
+        return (lambda: kernels.softmax(x, out=out)), [ops.Node(ops.Softmax(rows, cols))]
+    return Case("kernel", "softmax", f"softmax {rows} x {cols}", ("softmax", rows, cols), prepare)
+
+
+def _dot_interaction(batch: int, features: int, dim: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(batch, features, dim)
+        dense, sparse = _floats(rng, batch, dim), _floats(rng, batch, features - 1, dim)
+        op = ops.DotInteraction(batch, features, dim, dtype="fp32")
+        return (lambda: kernels.dot_interaction(dense, sparse)), [ops.Node(op)]
+    return Case("kernel", "interaction", f"dot b{batch} f{features} d{dim}",
+                ("dot", batch, features, dim), prepare)
+
+
+def _dcn_cross(batch: int, dim: int, rank: int) -> Case:
+    def prepare():
+        import kernels
+        rng = _rng(batch, dim, rank)
+        x0, x = _floats(rng, batch, dim), _floats(rng, batch, dim)
+        u, v, bias = _floats(rng, dim, rank), _floats(rng, rank, dim), _floats(rng, dim)
+        op = ops.CrossLayer(batch, dim, rank, dtype="fp32")
+        return (lambda: kernels.dcn_cross(x0, x, u, v, bias)), [ops.Node(op)]
+    return Case("kernel", "interaction", f"dcn b{batch} d{dim} r{rank}",
+                ("dcn", batch, dim, rank), prepare)
+
+
+def kernel_cases(quick: bool = False) -> list[Case]:
+    """Every op kind the kernels implement, at shapes calibration never used."""
+    cases = [
+        _gemm(384, 1024, 768), _gemm(2000, 512, 384), _gemm(1, 4096, 3072), _gemm(8, 2048, 6144),
+        _embedding_bag(2_000_000, 32, 2048, 24, 0.0), _embedding_bag(1_000_000, 64, 1024, 40, 1.05),
+        _attention_decode(8, 700, 32, 8, 128), _attention_decode(4, 1500, 16, 4, 64),
+        _attention_prefill(1, 384, 8, 2, 64),
+        _norm("rms", 6000, 3000), _norm("layer", 1000, 768),
+        _activation("gelu", 12_000_000), _activation("silu", 3_000_000),
+        _softmax(4096, 2000),
+        _dot_interaction(2048, 27, 64), _dcn_cross(1024, 832, 128),
+    ]
+    if quick:
+        return cases
+    return cases + [
+        _gemm(96, 2048, 1280), _gemm(700, 700, 1800), _gemm(4, 3072, 4096), _gemm(1, 1000, 1000),
+        _embedding_bag(20_000, 64, 2048, 30, 0.0), _embedding_bag(4_000_000, 16, 4096, 12, 0.0),
+        _embedding_bag(300_000, 128, 512, 20, 1.2),
+        _attention_decode(2, 4000, 8, 8, 128), _attention_decode(16, 256, 8, 2, 64),
+        _attention_prefill(2, 768, 12, 4, 64),
+        _norm("rms", 64, 4096), _norm("layer", 20000, 1024),
+        _activation("relu", 20_000_000), _activation("gelu", 500_000),
+        _softmax(256, 32000),
+        _dot_interaction(512, 9, 32), _dcn_cross(4096, 256, 64),
+    ]
+
+
+def run_case(case: Case, chip: Chip, rounds: int) -> CaseResult:
+    """Measure a case (median of ``rounds`` after warm-up) and predict it with ``chip``."""
+    run, nodes = case.prepare()
+    timing = measure(run, rounds=rounds)
+    graph = time_graph(nodes, chip)
+    return CaseResult(case.group, case.kind, case.name, float(graph.total_s), timing.median_s,
+                      timing.spread, graph.bound)
+
+
+def summarize(results: Sequence[CaseResult]) -> list[Summary]:
+    """Median and max |error| and the share within 10/20/50%, per group and kind."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    for result in results:
+        groups.setdefault((result.group, result.kind), []).append(abs(result.error))
+    return [Summary(group, kind, len(errors), statistics.median(errors), max(errors),
+                    *(sum(e <= limit for e in errors) / len(errors) for limit in (0.1, 0.2, 0.5)))
+            for (group, kind), errors in groups.items()]
+
+
+def all_cases(quick: bool = False) -> list[Case]:
+    """Kernel cases, then whole-workload cases."""
+    return kernel_cases(quick)

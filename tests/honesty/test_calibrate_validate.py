@@ -1,0 +1,114 @@
+"""The honesty loop's plumbing: disjoint case sets, the host chip file, error statistics, CLI."""
+
+import pytest
+from click.testing import CliRunner
+
+from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, TINY, Calibration, Measurement,
+                               calibrate)
+from benches.cli import cli
+from benches.hostfile import host_chip_toml
+from benches.system import Cache, SystemInfo
+from benches.validate import Case, CaseResult, all_cases, kernel_cases, run_case, summarize
+from perfmodel import ops
+from perfmodel import units
+from perfmodel.chip import load_chip
+
+
+def test_validation_shapes_never_appear_in_calibration():
+    keys = [case.key for case in all_cases(quick=False)]
+    assert len(keys) == len(set(keys)), "duplicate validation cases"
+    assert not CALIBRATION_SHAPES & set(keys)
+    square_calibration_gemms = {("gemm", s, s, s) for s in GEMM_SIZES}
+    assert not square_calibration_gemms & set(keys)
+
+
+def test_quick_cases_are_a_subset_covering_every_kind():
+    quick = kernel_cases(quick=True)
+    full = kernel_cases(quick=False)
+    assert {case.key for case in quick} < {case.key for case in full}
+    assert {case.kind for case in quick} == {case.kind for case in full}
+
+
+FAKE = Calibration(
+    system=SystemInfo("Test CPU", 2, (Cache(2, 512 * 2**10, 1, 64), Cache(3, 32 * 2**20, 2, 64)),
+                      16 * 2**30),
+    threads=2, date="2026-01-01T00:00:00Z",
+    measurements=tuple(Measurement(name, value, dimension, 0.05, "test") for name, value, dimension in [
+        ("gemm_0", 100e9, units.FLOP_PER_S), ("gemm_1", 120e9, units.FLOP_PER_S),
+        ("vector", 60e9, units.FLOP_PER_S), ("l2_read", 150e9, units.BYTES_PER_S),
+        ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
+        ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
+        ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
+        ("overhead", 8e-6, units.SECONDS)]))
+
+
+def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
+    path = tmp_path / "host.toml"
+    path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
+    chip = load_chip(str(path))
+    assert chip.peak_flops_per_s("fp32") == pytest.approx(120e9, rel=1e-5)  # best GEMM
+    assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
+    assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
+    assert [level.name for level in chip.memory] == ["L2", "L3", "DRAM"]
+    l2, l3, dram = chip.memory
+    assert l2.capacity_bytes == pytest.approx(2 * 512 * 2**10, rel=1e-5)
+    assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
+    assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
+    assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
+    assert "measured by seedchip calibrate on 2026-01-01" in chip.source
+
+
+def _result(kind, predicted, measured):
+    return CaseResult("kernel", kind, "case", predicted, measured, 0.01, "memory")
+
+
+def test_summary_statistics():
+    results = [_result("gemm", 1.05, 1.0), _result("gemm", 1.3, 1.0), _result("gemm", 0.5, 1.0),
+               _result("norm", 2.0, 1.0)]
+    by_kind = {s.kind: s for s in summarize(results)}
+    gemm = by_kind["gemm"]
+    assert gemm.cases == 3
+    assert gemm.median_abs_error == pytest.approx(0.3)
+    assert gemm.max_abs_error == pytest.approx(0.5)
+    assert (gemm.within_10, gemm.within_20, gemm.within_50) == pytest.approx((1 / 3, 1 / 3, 1.0))
+    assert by_kind["norm"].median_abs_error == pytest.approx(1.0)
+    assert _result("x", 0.8, 1.0).error == pytest.approx(-0.2)
+
+
+def test_validate_without_a_calibrated_chip_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["validate"])
+    assert result.exit_code == 2
+    assert "run `seedchip calibrate` first" in result.stderr
+
+
+def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
+    path = tmp_path / "host.toml"
+    path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", "--chip", str(path), "--plot", "x.gif"])
+    assert result.exit_code == 2 and ".png or .svg" in result.stderr
+
+
+def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
+    steps = []
+    calibration = calibrate(steps.append, TINY)
+    assert len(steps) == TINY.steps == len(calibration.measurements)
+    for measurement in calibration.measurements:
+        assert measurement.value > 0 and measurement.spread >= 0
+    path = tmp_path / "host.toml"
+    path.write_text(host_chip_toml(calibration, load_chip("host-cpu")), encoding="utf-8")
+    assert load_chip(str(path)).peak_flops_per_s("fp32") > 0
+
+
+def test_a_case_is_measured_and_predicted():
+    import numpy as np
+
+    def prepare():
+        import kernels
+        x, w = np.ones((4, 32), np.float32), np.ones((16, 32), np.float32)
+        return (lambda: kernels.linear(x, w)), [ops.Node(ops.Gemm(4, 16, 32, dtype="fp32"))]
+
+    chip = load_chip("host-cpu")
+    result = run_case(Case("kernel", "gemm", "tiny", ("tiny",), prepare), chip, rounds=5)
+    assert result.measured_s > 0 and result.predicted_s >= chip.op_overhead_s
+    assert result.ratio == pytest.approx(result.predicted_s / result.measured_s)
