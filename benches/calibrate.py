@@ -5,6 +5,7 @@ Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memo
 - matrix peak: the project's own GEMM kernel (`kernels.linear`, fp32) on square
   problems of `GEMM_SIZES`;
 - vector peak: independent FMAs over an L1-resident array per thread;
+- transcendental rate: vectorised exp (the kernels' own `exp_f32`) likewise;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows: one cache
@@ -47,7 +48,7 @@ class Scale:
 
     @property
     def steps(self) -> int:
-        return len(self.gemm_sizes) + 9
+        return len(self.gemm_sizes) + 10
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -106,6 +107,16 @@ def _vector(threads: int, rounds: int) -> Measurement:
                                             np.float32(0.001)), rounds)
     return _rate("vector", 2.0 * iterations * x.size, timing, units.FLOP_PER_S,
                  f"fma over {threads} x 8 KiB")
+
+
+def _transcendental(threads: int, rounds: int) -> Measurement:
+    from kernels.membench import exp_throughput
+
+    x = _floats(threads * 2048).reshape(threads, 2048)
+    iterations = 500
+    timing = measure(lambda: exp_throughput(x, iterations), rounds)
+    return _rate("transcendental", float(iterations * x.size), timing, units.FLOP_PER_S,
+                 f"vectorised exp over {threads} x 8 KiB (exp/s)")
 
 
 def _read(name: str, buffer_bytes: int, threads: int, rounds: int, detail: str) -> Measurement:
@@ -179,6 +190,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size, rounds))
           for i, size in enumerate(scale.gemm_sizes)),
         ("vector", lambda: _vector(threads, rounds)),
+        ("transcendental", lambda: _transcendental(threads, rounds)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, rounds,
                                   "half of L2 per thread")),
         ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, rounds, "half of L3")),

@@ -57,6 +57,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         "", "[compute]",
         f"fp32 = {_q(gemm, units.FLOP_PER_S)}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
+        f"transcendental = {_q(c.value('transcendental'), units.FLOP_PER_S)}",
         "efficiency = 1.0",
         f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
         'source = "measured: best GEMM of the calibration sizes, FMA throughput, and the '

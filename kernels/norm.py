@@ -1,9 +1,14 @@
 """Row-wise normalisations over the last axis: rms_norm, layer_norm, softmax.
 
 Each row is read from memory once, kept in cache for the second pass, and written once.
+Outputs larger than the last-level cache are written with non-temporal stores (no
+read-for-ownership, no cache pollution); smaller ones stay in cache for the next op, as
+memcpy implementations do.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from numba import prange
@@ -13,8 +18,20 @@ from perfmodel.errors import SeedchipError
 from kernels._jit import NEG_LARGE, exp_f32, jit_parallel, store_streaming
 
 
+def _last_level_cache_bytes() -> int:
+    """This CPU's L3 size (glibc's sysconf), or 32 MiB when the system does not say."""
+    try:
+        size = os.sysconf("SC_LEVEL3_CACHE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        size = 0
+    return size if size > 0 else 32 * 2**20
+
+
+LAST_LEVEL_CACHE_BYTES = _last_level_cache_bytes()
+
+
 @jit_parallel
-def _rms_norm_kernel(x, weight, eps, out):
+def _rms_norm_kernel(x, weight, eps, out, streaming):
     dim = x.shape[1]
     for i in prange(x.shape[0]):
         row = x[i]
@@ -23,12 +40,16 @@ def _rms_norm_kernel(x, weight, eps, out):
             total += row[j] * row[j]
         inv = np.float32(1.0) / np.sqrt(total / np.float32(dim) + eps)
         target = out[i]
-        for j in range(dim):
-            store_streaming(target, j, row[j] * inv * weight[j])
+        if streaming:
+            for j in range(dim):
+                store_streaming(target, j, row[j] * inv * weight[j])
+        else:
+            for j in range(dim):
+                target[j] = row[j] * inv * weight[j]
 
 
 @jit_parallel
-def _layer_norm_kernel(x, weight, bias, eps, out):
+def _layer_norm_kernel(x, weight, bias, eps, out, streaming):
     dim = x.shape[1]
     for i in prange(x.shape[0]):
         row = x[i]
@@ -45,8 +66,12 @@ def _layer_norm_kernel(x, weight, bias, eps, out):
         spread = max(squares - total * offset, np.float32(0.0))
         inv = np.float32(1.0) / np.sqrt(spread / np.float32(dim) + eps)
         target = out[i]
-        for j in range(dim):
-            store_streaming(target, j, (row[j] - mean) * inv * weight[j] + bias[j])
+        if streaming:
+            for j in range(dim):
+                store_streaming(target, j, (row[j] - mean) * inv * weight[j] + bias[j])
+        else:
+            for j in range(dim):
+                target[j] = (row[j] - mean) * inv * weight[j] + bias[j]
 
 
 @jit_parallel
@@ -83,7 +108,8 @@ def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float = 1e-6, out: np.ndarr
     rows, out = _rows(x, out)
     weight = _validate.floats("weight", weight, 1)
     _validate.shape("weight", weight, (rows.shape[1],))
-    _rms_norm_kernel(rows, weight, _validate.non_negative("eps", eps), out.reshape(rows.shape))
+    _rms_norm_kernel(rows, weight, _validate.non_negative("eps", eps), out.reshape(rows.shape),
+                     out.nbytes > LAST_LEVEL_CACHE_BYTES)
     return out
 
 
@@ -98,7 +124,8 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float =
     _validate.shape("weight", weight, (rows.shape[1],))
     bias = _validate.floats("bias", bias, 1)
     _validate.shape("bias", bias, (rows.shape[1],))
-    _layer_norm_kernel(rows, weight, bias, _validate.non_negative("eps", eps), out.reshape(rows.shape))
+    _layer_norm_kernel(rows, weight, bias, _validate.non_negative("eps", eps),
+                       out.reshape(rows.shape), out.nbytes > LAST_LEVEL_CACHE_BYTES)
     return out
 
 

@@ -28,6 +28,10 @@ OFF_CHIP_KINDS = ("hbm", "lpddr", "gddr", "ddr")
 DEFAULT_COMPUTE_EFFICIENCY = 0.7
 DEFAULT_MEMORY_EFFICIENCY = 0.8
 DEFAULT_GATHER_EFFICIENCY = 0.5
+# A vectorised exp or tanh costs about 8 flops of the vector units when a file gives no
+# rate of its own: a degree-6 polynomial plus range reduction on SIMD lanes (see
+# kernels/_jit.py exp_f32), or a special-function unit at 1/4-1/16 of the FMA rate on GPUs.
+DEFAULT_FLOPS_PER_TRANSCENDENTAL = 8.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Chip:
     source: str
     matrix_flops_per_s: Mapping[str, float]
     vector_flops_per_s: float
+    transcendental_per_s: float
     compute_efficiency: float
     op_overhead_s: float
     memory: tuple[MemoryLevel, ...]
@@ -144,6 +149,7 @@ _TOP_LEVEL_OVERRIDES = {
     "compute_efficiency": ("compute", "efficiency"),
     "overhead": ("compute", "overhead"),
     "vector": ("compute", "vector"),
+    "transcendental": ("compute", "transcendental"),
     "tdp": ("power", "tdp"),
     "logic_tdp": ("power", "logic_tdp"),
     "idle_power": ("power", "idle"),
@@ -302,11 +308,12 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     """Validate a raw chip dict (as parsed from TOML) into a `Chip`."""
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
-                       (*DTYPES, "vector", "efficiency", "overhead"))
+                       (*DTYPES, "vector", "transcendental", "efficiency", "overhead"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
         raise SeedchipError(f"{where}: [compute] lists no dtype (one of {', '.join(DTYPES)})")
+    vector = compute.quantity("vector", units.FLOP_PER_S)
     memory = _memory_levels(raw.get("memory"), where)
     composition = memory[-1].composition
     power = _Section(raw.get("power", {}), "power", where, ("tdp", "logic_tdp", "idle"))
@@ -325,7 +332,9 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         hypothetical=top.flag("hypothetical"),
         source=top.text("source"),
         matrix_flops_per_s=MappingProxyType(matrix),
-        vector_flops_per_s=compute.quantity("vector", units.FLOP_PER_S),
+        vector_flops_per_s=vector,
+        transcendental_per_s=compute.quantity(
+            "transcendental", units.FLOP_PER_S, vector / DEFAULT_FLOPS_PER_TRANSCENDENTAL),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
         memory=memory,

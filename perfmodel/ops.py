@@ -120,6 +120,11 @@ class Op:
     def flops(self) -> float:
         raise NotImplementedError
 
+    def transcendentals(self) -> float:
+        """exp/tanh evaluations, counted apart from flops: they cost several flops on SIMD
+        units and run on special-function units of their own on GPUs."""
+        return 0.0
+
     def operands(self) -> tuple[Operand, ...]:
         raise NotImplementedError
 
@@ -143,11 +148,15 @@ def _size(dtype: str) -> float:
     return DTYPE_BYTES[dtype]
 
 
-# Flops per element of each elementwise function (exp/tanh counted as a few flops each).
-ACTIVATION_FLOPS = {"relu": 1, "gelu": 14, "silu": 5, "sigmoid": 4}
+# Flops per element of each elementwise function, not counting its exp or tanh, and the
+# number of those: gelu (tanh form) 0.5 x (1 + tanh(0.798 (x + 0.0447 x^3))); silu
+# x / (1 + exp(-x)); sigmoid 1 / (1 + exp(-x)).
+ACTIVATION_FLOPS = {"relu": 1, "gelu": 8, "silu": 3, "sigmoid": 2}
+ACTIVATION_TRANSCENDENTALS = {"gelu": 1, "silu": 1, "sigmoid": 1}
 ELEMENTWISE_INPUTS = {"relu": 1, "gelu": 1, "silu": 1, "sigmoid": 1, "add": 2, "mul": 2,
                       "swiglu": 2, "copy": 1}
-ELEMENTWISE_FLOPS = {**ACTIVATION_FLOPS, "add": 1, "mul": 1, "swiglu": 6, "copy": 0}
+ELEMENTWISE_FLOPS = {**ACTIVATION_FLOPS, "add": 1, "mul": 1, "swiglu": 4, "copy": 0}
+ELEMENTWISE_TRANSCENDENTALS = {**ACTIVATION_TRANSCENDENTALS, "swiglu": 1}
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,10 @@ class Gemm(Op):
     def flops(self) -> float:
         per_output = 2 * self.k + int(self.bias) + ACTIVATION_FLOPS.get(self.activation, 0)
         return float(self.batch) * self.m * self.n * per_output
+
+    def transcendentals(self) -> float:
+        return (float(self.batch) * self.m * self.n
+                * ACTIVATION_TRANSCENDENTALS.get(self.activation, 0))
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -299,8 +312,9 @@ def _require_gqa(op: Op, n_heads: int, n_kv_heads: int) -> None:
 
 
 def _attention_scores(n_heads: int, head_dim: int) -> float:
-    """Flops per (query, key) pair per sequence: QK^T and PV (4 hd) + softmax (5) per head."""
-    return n_heads * (4.0 * head_dim + 5.0)
+    """Flops per (query, key) pair per sequence: QK^T and PV (4 hd) + softmax (4, besides
+    its exp) per head."""
+    return n_heads * (4.0 * head_dim + 4.0)
 
 
 @dataclass(frozen=True)
@@ -333,6 +347,9 @@ class AttentionPrefill(Op):
     def flops(self) -> float:
         return self.batch * self.pairs * _attention_scores(self.n_heads, self.head_dim)
 
+    def transcendentals(self) -> float:
+        return self.batch * self.pairs * self.n_heads
+
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
         tokens = float(self.batch) * self.seq
@@ -364,6 +381,9 @@ class AttentionDecode(Op):
     def flops(self) -> float:
         return float(self.batch) * (self.context + 1) * _attention_scores(self.n_heads,
                                                                           self.head_dim)
+
+    def transcendentals(self) -> float:
+        return float(self.batch) * (self.context + 1) * self.n_heads
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -420,6 +440,9 @@ class Elementwise(Op):
     def flops(self) -> float:
         return float(self.elements) * ELEMENTWISE_FLOPS[self.function]
 
+    def transcendentals(self) -> float:
+        return float(self.elements) * ELEMENTWISE_TRANSCENDENTALS.get(self.function, 0)
+
     def operands(self) -> tuple[Operand, ...]:
         data = float(self.elements) * _size(self.dtype)
         inputs = ELEMENTWISE_INPUTS[self.function]
@@ -428,7 +451,7 @@ class Elementwise(Op):
 
 @dataclass(frozen=True)
 class Softmax(Op):
-    """Row-wise softmax of a [rows, cols] matrix (max, exp, sum, divide: ~5 flops/element)."""
+    """Row-wise softmax of a [rows, cols] matrix: max, subtract, exp, sum, scale per element."""
 
     kind: ClassVar[OpKind] = OpKind.SOFTMAX
     rows: int
@@ -436,7 +459,10 @@ class Softmax(Op):
     dtype: str = "fp32"
 
     def flops(self) -> float:
-        return 5.0 * self.rows * self.cols
+        return 4.0 * self.rows * self.cols
+
+    def transcendentals(self) -> float:
+        return float(self.rows) * self.cols
 
     def operands(self) -> tuple[Operand, ...]:
         data = float(self.rows) * self.cols * _size(self.dtype)
@@ -478,7 +504,10 @@ class Sampling(Op):
     dtype: str = "fp32"
 
     def flops(self) -> float:
-        return 5.0 * self.rows * self.vocab + _selection_flops(self.rows, self.vocab, self.top_k)
+        return 4.0 * self.rows * self.vocab + _selection_flops(self.rows, self.vocab, self.top_k)
+
+    def transcendentals(self) -> float:
+        return float(self.rows) * self.vocab
 
     def operands(self) -> tuple[Operand, ...]:
         return (stream("logits", "activation", float(self.rows) * self.vocab * _size(self.dtype)),

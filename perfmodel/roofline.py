@@ -2,7 +2,8 @@
 
     total = max(compute, memory, network) + overhead
 
-- compute: flops / (peak of the op's engine and dtype x achievable fraction).
+- compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
+  exp/tanh evaluations at the chip's transcendental rate (not overlapped: conservative).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
   it (streamed operands: the first level whose capacity fits its footprint; gathered
   embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
@@ -77,7 +78,9 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     (one element per configuration of a sweep) yields arrays of times; a plain chip
     yields floats.
     """
-    compute_s = op.flops() / _compute_rate(op, chip) if op.engine != "network" else 0.0
+    compute_s = (op.flops() / _compute_rate(op, chip)
+                 + op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
+                 if op.engine != "network" else 0.0)
     levels = _level_times(op, chip, residency)
     memory_s = functools.reduce(np.maximum, (level.seconds for level in levels), 0.0)
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)

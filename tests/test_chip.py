@@ -117,3 +117,9 @@ def test_overrides_are_validated(chip_file):
 def test_override_keys_are_listed():
     keys = override_keys()
     assert {"hbm_bandwidth", "sram", "bf16", "price", "tdp"} <= set(keys)
+
+
+def test_transcendental_rate_default_and_override(chip_file):
+    path = chip_file()
+    assert load_chip(path).transcendental_per_s == pytest.approx(10e12 / 8)
+    assert load_chip(path, {"transcendental": "3 TOP/s"}).transcendental_per_s == 3e12

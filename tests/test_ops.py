@@ -50,7 +50,8 @@ def test_cross_layer_low_rank_and_full():
 def test_attention_prefill_counts():
     op = ops.AttentionPrefill(batch=2, seq=4, n_heads=8, n_kv_heads=2, head_dim=16, dtype="bf16")
     pairs = 4 * 5 / 2
-    assert op.flops() == 2 * pairs * 8 * (4 * 16 + 5)
+    assert op.flops() == 2 * pairs * 8 * (4 * 16 + 4)
+    assert op.transcendentals() == 2 * pairs * 8  # one exp per score
     q = 2 * 4 * 8 * 16 * 2
     kv = 2 * 4 * 2 * 16 * 2
     assert op.bytes() == 2 * q + 2 * kv + 2 * kv
@@ -61,7 +62,8 @@ def test_attention_prefill_counts():
 def test_attention_decode_counts():
     op = ops.AttentionDecode(batch=3, context=100, n_heads=8, n_kv_heads=2, head_dim=16,
                              dtype="bf16", kv_dtype="fp8")
-    assert op.flops() == 3 * 101 * 8 * (4 * 16 + 5)
+    assert op.flops() == 3 * 101 * 8 * (4 * 16 + 4)
+    assert op.transcendentals() == 3 * 101 * 8
     per_token_kv = 2 * 2 * 16 * 1
     q = 3 * 8 * 16 * 2
     assert op.bytes() == 2 * q + 3 * 100 * per_token_kv + 3 * per_token_kv
@@ -72,7 +74,11 @@ def test_norm_elementwise_softmax_topk_sampling():
     assert ops.Norm(rows=2, dim=10, norm="layer").flops() == 2 * 10 * 7
     add = ops.Elementwise(elements=100, function="add", dtype="fp32")
     assert (add.flops(), add.bytes()) == (100, 3 * 100 * 4)
-    assert ops.Softmax(rows=2, cols=50).flops() == 5 * 100
+    assert ops.Softmax(rows=2, cols=50).flops() == 4 * 100
+    assert ops.Softmax(rows=2, cols=50).transcendentals() == 100
+    assert ops.Elementwise(elements=10, function="gelu").transcendentals() == 10
+    assert ops.Elementwise(elements=10, function="relu").transcendentals() == 0
+    assert ops.Gemm(2, 3, 4, activation="silu").transcendentals() == 6
     topk = ops.TopK(rows=2, cols=1000, k=3, dtype="fp32")
     assert topk.flops() == 2 * 1000 * 2
     assert topk.bytes() == 2 * 1000 * 4 + 2 * 3 * 12

@@ -237,3 +237,12 @@ def test_a_random_row_pays_one_random_access_then_streams(toy):
     rows = 1000 * (1 - math.floor(64 * 2**20 / 256) / 10**9)
     assert timing.levels[1].seconds == pytest.approx(
         rows * 64 / hbm.gather_bytes_per_s + rows * 192 / hbm.achievable_bytes_per_s, rel=1e-9)
+
+
+def test_exp_and_tanh_cost_time_at_the_transcendental_rate(toy):
+    """toy: vector 10 TFLOP/s, no transcendental rate given -> 10/8 T/s; efficiency 0.5."""
+    assert toy.transcendental_per_s == pytest.approx(10e12 / 8)
+    softmax = ops.Softmax(rows=4096, cols=4096)
+    elements = 4096 * 4096
+    assert roofline.time(softmax, toy).compute_s == pytest.approx(
+        4 * elements / (10e12 * 0.5) + elements / (10e12 / 8 * 0.5))

@@ -35,7 +35,8 @@ FAKE = Calibration(
     threads=2, date="2026-01-01T00:00:00Z",
     measurements=tuple(Measurement(name, value, dimension, 0.05, "test") for name, value, dimension in [
         ("gemm_0", 100e9, units.FLOP_PER_S), ("gemm_1", 120e9, units.FLOP_PER_S),
-        ("vector", 60e9, units.FLOP_PER_S), ("l2_read", 150e9, units.BYTES_PER_S),
+        ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
+        ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
@@ -48,6 +49,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     chip = load_chip(str(path))
     assert chip.peak_flops_per_s("fp32") == pytest.approx(120e9, rel=1e-5)  # best GEMM
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
+    assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
     assert [level.name for level in chip.memory] == ["L2", "L3", "DRAM"]
     l2, l3, dram = chip.memory
