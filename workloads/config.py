@@ -31,7 +31,7 @@ KINDS = ("dlrm", "two-tower", "decoder")
 INTERACTIONS = ("dot", "cat", "dcn")
 ACTIVATIONS = ("swiglu", "gelu")
 NORMS = ("rms", "layer")
-DTYPE_CHOICES = ("bf16", "fp16", "fp8", "int8")
+DTYPE_CHOICES = ("bf16", "fp16", "fp8", "int8", "fp32")
 
 # Zipf exponent used when a file gives none: a common choice for synthetic DLRM traces
 # (e.g. the RecNMP / DeepRecSys line of work reports power-law row popularity, s ~ 1).

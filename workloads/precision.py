@@ -1,6 +1,7 @@
 """What ``--dtype`` means for each family: compute, weight, activation, table and KV dtypes.
 
-- bf16 / fp16: everything in that type.
+- bf16 / fp16 / fp32: everything in that type (fp32 is what CPUs without bf16 matrix
+  units run, the host among them).
 - fp8: fp8 matrix compute, fp8 weights, tables and KV cache; norms and elementwise ops
   keep bf16 activations (as fp8 serving stacks do).
 - int8, generation: weight-only quantisation (int8 weights, bf16 compute, bf16 KV cache).
@@ -38,7 +39,7 @@ def precision(dtype: str, family: str) -> Precision:
     """The precision ``--dtype`` selects for a workload family."""
     if dtype not in DTYPE_CHOICES:
         raise SeedchipError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPE_CHOICES)}")
-    if dtype in ("bf16", "fp16"):
+    if dtype in ("bf16", "fp16", "fp32"):
         return Precision(dtype, dtype, dtype, dtype, dtype)
     if dtype == "fp8":
         return Precision("fp8", "fp8", "bf16", "fp8", "fp8")
