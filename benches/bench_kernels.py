@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benches.timing import measure, settle
+from perfmodel import ops
 from kernels import attention_decode, embedding_bag, gelu, layer_norm, linear, rms_norm, silu
 from kernels import membench
 from kernels.activations import activation_reference
@@ -48,7 +49,8 @@ def test_stream_read(benchmark, report, stream_buffer):
     total = _run(benchmark, lambda: membench.stream_read_sum(stream_buffer))
     assert np.isclose(total, stream_buffer.sum(dtype=np.float64), rtol=1e-4)
     report(benchmark, "stream_read_sum", "512 MiB", "GB/s", stream_buffer.nbytes,
-           {"numpy sum": stream_buffer.nbytes / measure(stream_buffer.sum, ROUNDS).median_s / 1e9})
+           {"numpy sum": stream_buffer.nbytes / measure(stream_buffer.sum, ROUNDS).median_s / 1e9},
+           ops.Elementwise(stream_buffer.size, "copy", dtype="fp32"))
 
 
 def test_triad(benchmark, report, stream_buffer):
@@ -57,7 +59,8 @@ def test_triad(benchmark, report, stream_buffer):
     a = np.zeros(n, np.float32)
     _run(benchmark, lambda: membench.triad(a, b, c, np.float32(3.0)))
     np.testing.assert_allclose(a[:1000], b[:1000] + 3 * c[:1000], rtol=1e-6)
-    report(benchmark, "triad", "3 x 128 MiB", "GB/s", 3 * a.nbytes, {"stream read": stream_gb_s(stream_buffer)})
+    report(benchmark, "triad", "3 x 128 MiB", "GB/s", 3 * a.nbytes, {"stream read": stream_gb_s(stream_buffer)},
+           ops.Elementwise(n, "add", dtype="fp32"))
 
 
 @pytest.mark.parametrize("size", [512, 1024, 2048])
@@ -68,7 +71,8 @@ def test_linear_square(benchmark, report, size):
     np.testing.assert_allclose(y[:8], linear_reference(x[:8], w), rtol=1e-4)
     numpy_s = measure(lambda: x @ w.T, ROUNDS).median_s
     flops = 2.0 * size ** 3
-    report(benchmark, "linear fp32", f"{size}x{size}x{size}", "GFLOP/s", flops, {"numpy matmul": flops / numpy_s / 1e9})
+    report(benchmark, "linear fp32", f"{size}x{size}x{size}", "GFLOP/s", flops,
+           {"numpy matmul": flops / numpy_s / 1e9}, ops.Gemm(size, size, size, dtype="fp32"))
 
 
 @pytest.mark.parametrize("tokens", [1, 8])
@@ -79,7 +83,8 @@ def test_linear_decode(benchmark, report, stream_buffer, tokens):
     np.testing.assert_allclose(y[:, :64], linear_reference(x, w[:64]), rtol=1e-4)
     numpy_s = measure(lambda: x @ w.T, ROUNDS).median_s
     report(benchmark, "linear decode", f"{tokens}x4096 @ 4096x4096", "GB/s", w.nbytes,
-           {"numpy matmul": w.nbytes / numpy_s / 1e9, "stream read": stream_gb_s(stream_buffer)})
+           {"numpy matmul": w.nbytes / numpy_s / 1e9, "stream read": stream_gb_s(stream_buffer)},
+           ops.Gemm(tokens, 4096, 4096, dtype="fp32"))
 
 
 def test_embedding_bag(benchmark, report, big_table):
@@ -97,7 +102,8 @@ def test_embedding_bag(benchmark, report, big_table):
     partial = np.empty((16, big_table.shape[1]), np.float32)
     gather_s = measure(lambda: membench.gather_rows_sum(big_table, gather_rows, partial), ROUNDS).median_s
     report(benchmark, "embedding_bag fp32", "4M x 64 table, 2048 bags x 32", "GB/s", moved,
-           {"numpy take+sum": moved / numpy_s / 1e9, "row gather": moved / gather_s / 1e9})
+           {"numpy take+sum": moved / numpy_s / 1e9, "row gather": moved / gather_s / 1e9},
+           ops.EmbeddingBag(big_table.shape[0], big_table.shape[1], bags, pooling, dtype="fp32"))
 
 
 def test_attention_decode(benchmark, report, stream_buffer):
@@ -113,7 +119,8 @@ def test_attention_decode(benchmark, report, stream_buffer):
     moved = k_cache.nbytes + v_cache.nbytes
     numpy_s = measure(lambda: attention_decode_reference(q, k_cache, v_cache, lengths), ROUNDS).median_s
     report(benchmark, "attention_decode fp32", "b8 h32 kv32 d128 ctx2048", "GB/s", moved,
-           {"numpy einsum": moved / numpy_s / 1e9, "stream read": stream_gb_s(stream_buffer)})
+           {"numpy einsum": moved / numpy_s / 1e9, "stream read": stream_gb_s(stream_buffer)},
+           ops.AttentionDecode(batch, context, heads, heads, head_dim, dtype="fp32"))
 
 
 # (kernel writing into a reused output buffer, reference); a fresh output each call would
@@ -135,5 +142,7 @@ def test_rowwise(benchmark, report, stream_buffer, name):
     out = np.zeros_like(x)
     _run(benchmark, lambda: kernel(x, w, b, out))
     np.testing.assert_allclose(out[:16], reference(x[:16], w, b), rtol=1e-4, atol=1e-5)
+    op = (ops.Norm(*x.shape, norm=name.partition("_")[0], dtype="fp32") if name.endswith("norm")
+          else ops.Elementwise(x.size, name, dtype="fp32"))
     report(benchmark, name, "16384 x 4096, out= reused", "GB/s", 2 * x.nbytes,
-           {"stream read": stream_gb_s(stream_buffer)})
+           {"stream read": stream_gb_s(stream_buffer)}, op)

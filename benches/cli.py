@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from benches.commands.bench import bench_command
 from benches.commands.calibrate import calibrate_command
 from benches.commands.chips import chip_command, chips_command
 from benches.commands.estimate import estimate_command, workloads_command
@@ -62,6 +63,7 @@ cli.add_command(workloads_command)
 cli.add_command(estimate_command)
 cli.add_command(calibrate_command)
 cli.add_command(validate_command)
+cli.add_command(bench_command)
 
 
 def main() -> None:

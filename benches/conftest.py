@@ -8,6 +8,9 @@ from dataclasses import dataclass
 import pytest
 from tabulate import tabulate
 
+from benches.opjson import op_to_dict
+from perfmodel.ops import Op
+
 _ROWS = pytest.StashKey[list]()
 
 
@@ -38,11 +41,14 @@ class Reporter:
         self._rows = rows
 
     def __call__(self, benchmark, kernel: str, shape: str, unit: str, amount: float,
-                 peers: dict[str, float]) -> None:
+                 peers: dict[str, float], op: Op | None = None) -> None:
         """``amount`` is the flops (unit GFLOP/s) or bytes (unit GB/s) of one kernel call;
-        ``peers`` maps a peer's name to its rate in the same unit."""
+        ``peers`` maps a peer's name to its rate in the same unit; ``op`` is the perfmodel op
+        that predicts the call (``seedchip bench`` prints its predicted time)."""
         achieved = amount / benchmark.stats.stats.median / 1e9
         benchmark.extra_info.update(kernel=kernel, shape=shape, unit=unit, achieved=round(achieved, 2))
+        if op is not None:
+            benchmark.extra_info["op"] = op_to_dict(op)
         for peer, rate in peers.items():
             row = Comparison(kernel, shape, unit, achieved, peer, rate)
             benchmark.extra_info[f"peer {peer}"] = round(rate, 2)
