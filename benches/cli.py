@@ -16,6 +16,7 @@ from benches.commands.calibrate import calibrate_command
 from benches.commands.chips import chip_command, chips_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
+from benches.commands.roofline import roofline_command
 from benches.commands.validate import validate_command
 from perfmodel.errors import SeedchipError
 
@@ -64,6 +65,7 @@ cli.add_command(estimate_command)
 cli.add_command(calibrate_command)
 cli.add_command(validate_command)
 cli.add_command(bench_command)
+cli.add_command(roofline_command)
 
 
 def main() -> None:

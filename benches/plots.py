@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from perfmodel import units
 from perfmodel.errors import SeedchipError
 
 PLOT_SUFFIXES = (".png", ".svg")
@@ -49,6 +51,67 @@ def predicted_vs_measured(path: str, labels: Sequence[str], predicted_s: Sequenc
              title=title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8, loc="upper left")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+BOUND_COLOURS = {"compute": "tab:red", "memory": "tab:blue", "overhead": "tab:grey",
+                 "network": "tab:green"}
+PHASE_MARKERS = ("o", "^", "s", "D")
+
+
+@dataclass(frozen=True)
+class RooflinePoint:
+    """An op kind of a phase: its arithmetic intensity and the flop rate the model gives it."""
+
+    phase: str
+    kind: str
+    intensity_flops_per_byte: float
+    flops_per_s: float
+    bound: str
+
+
+def roofline(path: str, title: str, ceilings_flops_per_s: dict[str, float],
+             bandwidths_bytes_per_s: dict[str, float], points: Sequence[RooflinePoint]) -> None:
+    """Log-log roofline: a horizontal line per compute ceiling, a diagonal per memory level,
+    and each op kind at its intensity and modelled flop rate, coloured by bound."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(8, 6), dpi=120)
+    intensities = [p.intensity_flops_per_byte for p in points if p.intensity_flops_per_byte > 0]
+    low = min([*intensities, 0.1]) / 4
+    high = max([*intensities, 1000.0]) * 4
+    top = max(ceilings_flops_per_s.values())
+    for name, bandwidth in bandwidths_bytes_per_s.items():
+        ridge = top / bandwidth
+        xs = [low, min(ridge, high)]
+        axes.plot(xs, [x * bandwidth for x in xs], linestyle="--", linewidth=1,
+                  label=f"{name} {units.format_quantity(bandwidth, units.BYTES_PER_S)}")
+    for name, ceiling in ceilings_flops_per_s.items():
+        axes.axhline(ceiling, linewidth=1, color="black", alpha=0.6)
+        axes.annotate(f"{name} {units.format_quantity(ceiling, units.FLOP_PER_S)}",
+                      (low, ceiling), ha="left", va="bottom", fontsize=7)
+    phases = list(dict.fromkeys(p.phase for p in points))
+    for point in points:
+        if point.intensity_flops_per_byte <= 0 or point.flops_per_s <= 0:
+            continue
+        marker = PHASE_MARKERS[phases.index(point.phase) % len(PHASE_MARKERS)]
+        axes.scatter(point.intensity_flops_per_byte, point.flops_per_s, marker=marker, s=40,
+                     color=BOUND_COLOURS.get(point.bound, "black"), zorder=3)
+        axes.annotate(f"{point.kind} ({point.phase})", (point.intensity_flops_per_byte,
+                                                       point.flops_per_s),
+                      fontsize=7, xytext=(4, 2), textcoords="offset points")
+    for bound, colour in BOUND_COLOURS.items():
+        if any(p.bound == bound for p in points):
+            axes.scatter([], [], color=colour, label=f"{bound}-bound")
+    for index, phase in enumerate(phases):
+        axes.scatter([], [], color="black", marker=PHASE_MARKERS[index % len(PHASE_MARKERS)],
+                     label=phase)
+    axes.set(xscale="log", yscale="log", xlim=(low, high),
+             xlabel="arithmetic intensity (flop per byte of memory traffic)",
+             ylabel="attained flop/s (model)", title=title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
