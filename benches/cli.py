@@ -6,6 +6,7 @@ sweep) never imports numba; commands that run kernels import them inside the com
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -19,6 +20,14 @@ from benches.commands.memory import memory_command
 from benches.commands.roofline import roofline_command
 from benches.commands.validate import validate_command
 from perfmodel.errors import SeedchipError
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: unwind like Ctrl-C so no half-written file is left behind."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def _fail(message: str) -> None:
@@ -44,8 +53,11 @@ class SeedchipGroup(click.Group):
         except click.ClickException as error:
             _fail(error.format_message())
         except (click.Abort, KeyboardInterrupt):
-            click.echo("seedchip: interrupted", err=True)
+            click.echo("seedchip: interrupted; results files were left as they were", err=True)
             sys.exit(130)
+        except Terminated:
+            click.echo("seedchip: terminated; results files were left as they were", err=True)
+            sys.exit(143)
         sys.exit(result if isinstance(result, int) else 0)
 
 
@@ -69,5 +81,6 @@ cli.add_command(roofline_command)
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point; SIGTERM stops a run as cleanly as Ctrl-C."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     cli.main(prog_name="seedchip")

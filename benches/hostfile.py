@@ -7,6 +7,9 @@ from perfmodel import units
 from perfmodel.chip import Chip
 
 
+HEADER = "# Calibrated host chip, written by `seedchip calibrate`"
+
+
 def _q(value: float, dimension: str) -> str:
     """A quantity with full precision and its unit, for the file."""
     return f'"{units.format_quantity(value, dimension, digits=6)}"'
@@ -23,7 +26,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     l2, l3 = system.cache(2), system.cache(3)
     line = (l2 or l3).line_bytes if (l2 or l3) else 64
     gemm = max(m.value for m in c.measurements if m.name.startswith("gemm_"))
-    lines = [f"# Calibrated host chip, written by `seedchip calibrate` on {c.date}.",
+    lines = [f"{HEADER} on {c.date}.",
              "# Microbenchmarks only (median of >= 5 rounds after warm-up; spread = "
              "(max - min) / median):"]
     for m in c.measurements:
@@ -37,7 +40,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                 f"capacity = {_q(capacity, units.BYTES)}",
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
-                f"gather_efficiency = {efficiency:.4f}",
+                f"gather_efficiency = {efficiency:.4g}",
                 f'source = "measured: {read} and {gather} (see the comments at the top)"']
 
     memory = []

@@ -31,3 +31,17 @@ def test_failure_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatc
 def test_missing_folder_is_a_user_error(tmp_path):
     with pytest.raises(SeedchipError, match="does not exist"):
         write_atomically(tmp_path / "nope" / "out.json", "x")
+
+
+def test_foreign_files_are_not_replaced(tmp_path):
+    from benches.atomic import check_replaceable, has_json_format
+
+    ours = tmp_path / "ours.json"
+    ours.write_text('{"format": "seedchip-x/1"}')
+    check_replaceable(ours, has_json_format("seedchip-x/1"), "x file")
+    check_replaceable(tmp_path / "new.json", has_json_format("seedchip-x/1"), "x file")
+    for text in ('{"format": "other"}', "not json", "[1, 2]"):
+        foreign = tmp_path / "foreign.json"
+        foreign.write_text(text)
+        with pytest.raises(SeedchipError, match="exists and is not a x file; not overwriting"):
+            check_replaceable(foreign, has_json_format("seedchip-x/1"), "x file")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from benches.atomic import write_atomically
+from benches.atomic import check_replaceable, has_json_format, write_atomically
 from benches.commands.calibrate import DEFAULT_HOST_FILE
 from benches.output import emit_rows, format_option, to_json
 from perfmodel import units
@@ -43,8 +43,12 @@ def bench_command(chip_name: str, output_path: str | None, previous_path: str | 
 
     Example: seedchip bench -o before.json && seedchip bench --compare before.json
     """
-    from benches.bench import compare, load_previous, results, results_document, run_suite
+    from benches.bench import (RESULTS_FORMAT, compare, load_previous, results,
+                               results_document, run_suite)
 
+    if output_path:
+        check_replaceable(output_path, has_json_format(RESULTS_FORMAT),
+                          "seedchip bench results file")
     if chip_name == DEFAULT_HOST_FILE and not Path(chip_name).is_file():
         click.echo(f"no {chip_name} yet (seedchip calibrate): predicting with the nominal "
                    "host-cpu preset", err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from benches.atomic import write_atomically
+from benches.atomic import check_replaceable, write_atomically
 from benches.output import emit_rows, format_option
 from perfmodel import units
 
@@ -24,9 +24,11 @@ def calibrate_command(output_path: str, output_format: str) -> None:
     Example: seedchip calibrate -o host.toml && seedchip validate --chip host.toml
     """
     from benches.calibrate import Scale, calibrate  # imports numba
-    from benches.hostfile import host_chip_toml
+    from benches.hostfile import HEADER, host_chip_toml
     from perfmodel.chip import load_chip
 
+    check_replaceable(output_path, lambda text: text.startswith(HEADER),
+                      "host chip file written by seedchip calibrate")
     with click.progressbar(length=Scale().steps, label="calibrating", file=click.get_text_stream(
             "stderr"), item_show_func=lambda name: name) as bar:
         calibration = calibrate(lambda name: bar.update(1, name))

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
-from benches.atomic import write_atomically
+from benches.atomic import check_replaceable, has_json_format, write_atomically
 from benches.commands.calibrate import DEFAULT_HOST_FILE
 from benches.output import emit_rows, format_option, to_json
 from perfmodel import units
 from perfmodel.chip import load_chip
 from perfmodel.errors import SeedchipError
+
+RESULTS_FORMAT = "seedchip-validate/1"
 
 
 def _case_row(result) -> dict:
@@ -64,6 +66,9 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         raise SeedchipError(f"no calibrated host chip at {chip_name}: run `seedchip calibrate` "
                             "first, or pass --chip")
     chip = load_chip(chip_name)
+    if output_path:
+        check_replaceable(output_path, has_json_format(RESULTS_FORMAT),
+                          "seedchip validate results file")
     if plot_path:
         from benches.plots import check_plot_path
         check_plot_path(plot_path)
@@ -85,8 +90,9 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         click.echo()
         emit_rows(summary, output_format, [_summary_for_people(row) for row in summary])
     if output_path:
-        write_atomically(output_path, to_json({"chip": chip.name, "source": chip.source,
-                                               "cases": rows, "summary": summary}) + "\n")
+        write_atomically(output_path, to_json({"format": RESULTS_FORMAT, "chip": chip.name,
+                                               "source": chip.source, "cases": rows,
+                                               "summary": summary}) + "\n")
     if plot_path:
         from benches.plots import predicted_vs_measured
         predicted_vs_measured(plot_path, [row["kind"] for row in rows],
