@@ -13,6 +13,7 @@ closed form; `simulate_batching` runs a seeded discrete-event simulation of it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -70,18 +71,21 @@ def simulate_batching(arrival_per_s: float, batch_time_s: Sequence[float], *,
         return UNSTABLE
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / arrival_per_s, requests))
-    latencies = np.empty(requests)
+    arrival_list = arrivals.tolist()
+    service_list = times.tolist()
+    done = [0.0] * requests  # completion time of each request's batch
     batches = 0
     clock = 0.0
     first = 0
     while first < requests:
-        clock = max(clock, arrivals[first])
-        last = min(int(np.searchsorted(arrivals, clock, side="right")), first + max_batch)
-        service = times[last - first - 1]
+        clock = max(clock, arrival_list[first])
+        last = min(bisect.bisect_right(arrival_list, clock, first), first + max_batch)
+        service = service_list[last - first - 1]
         clock += rng.exponential(service) if exponential_service else service
-        latencies[first:last] = clock - arrivals[first:last]
+        done[first:last] = [clock] * (last - first)
         batches += 1
         first = last
+    latencies = np.asarray(done) - arrivals
     kept = latencies[requests // 10:]
     p50, p95, p99 = np.percentile(kept, [50, 95, 99])
     return LatencyPercentiles(float(np.mean(kept)), float(p50), float(p95), float(p99),
