@@ -14,6 +14,7 @@ import click
 from benches.commands.chips import chip_command, chips_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
+from benches.commands.plan import plan_command
 from perfmodel.errors import SeedchipError
 
 
@@ -58,6 +59,7 @@ cli.add_command(chip_command)
 cli.add_command(memory_command)
 cli.add_command(workloads_command)
 cli.add_command(estimate_command)
+cli.add_command(plan_command)
 
 
 def main() -> None:
