@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from benches.commands.chips import chip_command, chips_command
+from benches.commands.compare import compare_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
 from benches.commands.plan import plan_command
@@ -60,6 +61,7 @@ cli.add_command(memory_command)
 cli.add_command(workloads_command)
 cli.add_command(estimate_command)
 cli.add_command(plan_command)
+cli.add_command(compare_command)
 
 
 def main() -> None:

@@ -73,19 +73,20 @@ def simulate_batching(arrival_per_s: float, batch_time_s: Sequence[float], *,
     arrivals = np.cumsum(rng.exponential(1.0 / arrival_per_s, requests))
     arrival_list = arrivals.tolist()
     service_list = times.tolist()
-    done = [0.0] * requests  # completion time of each request's batch
-    batches = 0
+    ends, sizes = [], []  # completion time and size of each batch
     clock = 0.0
     first = 0
     while first < requests:
-        clock = max(clock, arrival_list[first])
-        last = min(bisect.bisect_right(arrival_list, clock, first), first + max_batch)
+        if clock < arrival_list[first]:
+            clock = arrival_list[first]
+        last = bisect.bisect_right(arrival_list, clock, first, min(first + max_batch, requests))
         service = service_list[last - first - 1]
         clock += rng.exponential(service) if exponential_service else service
-        done[first:last] = [clock] * (last - first)
-        batches += 1
+        ends.append(clock)
+        sizes.append(last - first)
         first = last
-    latencies = np.asarray(done) - arrivals
+    batches = len(ends)
+    latencies = np.repeat(ends, sizes) - arrivals
     kept = latencies[requests // 10:]
     p50, p95, p99 = np.percentile(kept, [50, 95, 99])
     return LatencyPercentiles(float(np.mean(kept)), float(p50), float(p95), float(p99),

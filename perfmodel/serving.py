@@ -36,6 +36,7 @@ p99 60 ms.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -50,7 +51,7 @@ from perfmodel.queueing import LatencyPercentiles, simulate_batching
 RANKING_BATCH_LIMIT = 256
 PREFILL_BATCH_LIMIT = 16
 SIMULATED_REQUESTS = 10_000
-BISECTION_STEPS = 12
+BISECTION_STEPS = 10
 MAX_RANKING_LOAD = 0.9
 
 
@@ -163,6 +164,7 @@ def serve_generation(prefill_s: Callable[[int], float], decode_s: Callable[[int]
     prefill_times = [prefill_s(b) for b in range(1, min(batch, PREFILL_BATCH_LIMIT) + 1)]
     bounds = [(q, v) for q, v in (("p50", slo.ttft_p50_s), ("p99", slo.ttft_p99_s)) if v]
 
+    @functools.lru_cache(maxsize=None)
     def ttft(rate: float) -> LatencyPercentiles:
         queued = simulate_batching(rate, prefill_times, requests=requests, seed=seed)
         return _shifted(queued, step)
@@ -226,6 +228,7 @@ def serve_ranking(batch_time_s: Callable[[int], float], memory_batch: int,
     times = interpolated_batch_times(batch_time_s, batch)
     capacity = batch / times[-1]
 
+    @functools.lru_cache(maxsize=None)
     def latency(rate: float) -> LatencyPercentiles:
         return simulate_batching(rate, times, requests=requests, seed=seed)
 

@@ -320,15 +320,16 @@ def serve(config: WorkloadConfig, chip: Chip, dtype: str = "bf16", prompt: int |
     if layout is not None:
         return _serve_layout(config, chip, dtype, prompt, output, slo, layout, assumptions)
     smallest = fit_layout(config, chip, dtype, prompt, output)
-    options, first_error = [], None
+    options, last_error = [], None
     for candidate in _wider(config, chip, smallest):
         try:
             options.append(_serve_layout(config, chip, dtype, prompt, output, slo, candidate,
                                          assumptions))
         except SeedchipError as error:
-            first_error = first_error or error
+            last_error = SeedchipError(f"{error} (on {chip.name} {candidate.describe()}, the "
+                                       "widest layout tried)")
     if not options:
-        raise first_error
+        raise last_error
     return min(options, key=lambda served: served.fleet.usd_per_unit)
 
 
