@@ -100,6 +100,7 @@ def compare_command(chip_names: str, workload_names: str, qps: float | None,
     --tokens-per-s), latency, throughput per chip, $ per 1M requests or tokens (price
     amortised + energy, see perfmodel/cost.py), chip joules per unit, bound.
 
+    \b
     Example: seedchip compare --chips h100-sxm,h20,seedchip-gen --workload llama3-70b
     """
     args = {"settings": parse_settings(settings), "prompt": prompt, "output": output,

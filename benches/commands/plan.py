@@ -266,6 +266,7 @@ def plan_command(chip_name: str, workload_name: str, qps: float | None,
     A replica is one copy of the model (its layout: --tp/--pp/--ep or --shards, or the
     cheapest of the smallest layout that fits and its tensor-parallel widenings).
 
+    \b
     Example: seedchip plan --chip seedchip-rec --workload dlrm-dcnv2 --qps 1e6 --slo-p99 20ms
     """
     chip = load_chip(chip_name, parse_settings(settings))
