@@ -15,8 +15,10 @@ import click
 from benches.commands.bench import bench_command
 from benches.commands.calibrate import calibrate_command
 from benches.commands.chips import chip_command, chips_command
+from benches.commands.compare import compare_command
 from benches.commands.estimate import estimate_command, workloads_command
 from benches.commands.memory import memory_command
+from benches.commands.plan import plan_command
 from benches.commands.roofline import roofline_command
 from benches.commands.validate import validate_command
 from perfmodel.errors import SeedchipError
@@ -74,10 +76,12 @@ cli.add_command(chip_command)
 cli.add_command(memory_command)
 cli.add_command(workloads_command)
 cli.add_command(estimate_command)
+cli.add_command(plan_command)
+cli.add_command(compare_command)
+cli.add_command(roofline_command)
 cli.add_command(calibrate_command)
 cli.add_command(validate_command)
 cli.add_command(bench_command)
-cli.add_command(roofline_command)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ closed form; `simulate_batching` runs a seeded discrete-event simulation of it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -70,18 +71,22 @@ def simulate_batching(arrival_per_s: float, batch_time_s: Sequence[float], *,
         return UNSTABLE
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / arrival_per_s, requests))
-    latencies = np.empty(requests)
-    batches = 0
+    arrival_list = arrivals.tolist()
+    service_list = times.tolist()
+    ends, sizes = [], []  # completion time and size of each batch
     clock = 0.0
     first = 0
     while first < requests:
-        clock = max(clock, arrivals[first])
-        last = min(int(np.searchsorted(arrivals, clock, side="right")), first + max_batch)
-        service = times[last - first - 1]
+        if clock < arrival_list[first]:
+            clock = arrival_list[first]
+        last = bisect.bisect_right(arrival_list, clock, first, min(first + max_batch, requests))
+        service = service_list[last - first - 1]
         clock += rng.exponential(service) if exponential_service else service
-        latencies[first:last] = clock - arrivals[first:last]
-        batches += 1
+        ends.append(clock)
+        sizes.append(last - first)
         first = last
+    batches = len(ends)
+    latencies = np.repeat(ends, sizes) - arrivals
     kept = latencies[requests // 10:]
     p50, p95, p99 = np.percentile(kept, [50, 95, 99])
     return LatencyPercentiles(float(np.mean(kept)), float(p50), float(p95), float(p99),

@@ -68,8 +68,22 @@ def test_estimate_batch_max_and_csv():
 
 def test_estimate_warns_when_the_model_does_not_fit():
     result = invoke("estimate", "--chip", "h100-sxm", "--workload", "llama3-70b",
-                    "--prompt", "128", "--output", "8")
+                    "--prompt", "128", "--output", "8", "--tp", "1")
     assert "warning" in result.output and "does not fit" in result.output
+
+
+def test_estimate_chooses_the_smallest_layout_and_prices_it():
+    data = json.loads(invoke("estimate", "--chip", "h100-sxm", "--workload", "llama3-70b",
+                             "--prompt", "128", "--output", "8", "--format", "json").output)
+    assert data["chips"] == 2 and data["layout"]["tp"] == 2 and data["fits_in_memory"]
+    for key in ("usd_per_request", "joules_per_request", "usd_per_mtok", "joules_per_token"):
+        assert data[key] > 0
+    cheap = json.loads(invoke("estimate", "--chip", "h100-sxm", "--workload", "dlrm-rm1",
+                              "--price", "15000", "--usd-per-kwh", "0", "--format", "json").output)
+    full = json.loads(invoke("estimate", "--chip", "h100-sxm", "--workload", "dlrm-rm1",
+                             "--price", "30000", "--usd-per-kwh", "0", "--format", "json").output)
+    assert full["usd_per_request"] == pytest.approx(2 * cheap["usd_per_request"])
+    assert full["chips"] == 1 and "usd_per_mtok" not in full
 
 
 @pytest.mark.parametrize("command", ["workloads", "estimate"])

@@ -12,6 +12,16 @@ Two-tower (``batch`` samples = users x candidates): the user tower (feature-tabl
 an MLP) runs once per user; each user is scored against the candidates' precomputed
 item embeddings (the item tower runs offline) as one matrix product per batch, which
 reads the candidate matrix once, then top-k.
+
+Embedding sharding over ``shards`` chips (`perfmodel.parallel.Layout.shards`): every table
+is split row-wise, so a chip holds ceil(rows / shards) rows of each and serves 1/shards
+of the lookups (hashed rows spread the hot ones evenly; each shard keeps the table's
+Zipf exponent over its own rows). MLPs are replicated and each chip runs
+ceil(batch / shards) samples. DLRM: one all-to-all of the pooled embeddings
+[samples, tables, dim] (fp32). Two-tower: the user tower runs data parallel; the
+user vectors are all-gathered, the candidates split over the shards, each shard scores and
+ranks its share, and the shards' top-k lists (12 B per entry: id and score) are
+all-gathered.
 """
 
 from __future__ import annotations
@@ -19,19 +29,26 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from perfmodel.ops import (CrossLayer, DotInteraction, Elementwise, EmbeddingBag, Gemm, Node,
-                           TopK)
+from perfmodel.ops import (Collective, CrossLayer, DotInteraction, Elementwise, EmbeddingBag,
+                           Gemm, Node, TopK)
 from perfmodel.errors import SeedchipError
 from workloads.config import RecConfig, Table, TwoTowerConfig
 from workloads.precision import Precision
 
 
-def dlrm_graph(config: RecConfig, batch: int, p: Precision) -> list[Node]:
-    """Ops that score ``batch`` samples (user-item pairs)."""
+POOLED_BYTES = 4  # pooled embeddings are fp32 (see perfmodel.ops)
+
+
+def dlrm_graph(config: RecConfig, batch: int, p: Precision, shards: int = 1) -> list[Node]:
+    """Ops one chip of ``shards`` runs to score ``batch`` samples (user-item pairs)."""
     _check_batch(batch)
     c = config
+    batch = math.ceil(batch / shards)
     nodes = _mlp(batch, c.dense_features, c.bottom_mlp, p, "bottom", last_relu=True)
-    nodes += _bags(c.tables, c.embedding_dim, batch, c.zipf_s, p)
+    nodes += _bags(c.tables, c.embedding_dim, batch, c.zipf_s, p, shards)
+    if shards > 1:
+        pooled = float(batch) * c.table_count * c.embedding_dim * POOLED_BYTES
+        nodes.append(Node(Collective("all_to_all", pooled, shards), 1, "shard_all_to_all"))
     concat_width = c.features * c.embedding_dim
     if c.interaction == "dot":
         nodes.append(Node(DotInteraction(batch, c.features, c.embedding_dim, p.compute), 1,
@@ -46,19 +63,27 @@ def dlrm_graph(config: RecConfig, batch: int, p: Precision) -> list[Node]:
     return nodes
 
 
-def two_tower_graph(config: TwoTowerConfig, batch: int, p: Precision) -> list[Node]:
-    """Ops that score ``batch`` samples: ceil(batch / candidates) users, each against
-    up to ``candidates`` items."""
+def two_tower_graph(config: TwoTowerConfig, batch: int, p: Precision,
+                    shards: int = 1) -> list[Node]:
+    """Ops one chip of ``shards`` runs to score ``batch`` samples: ceil(batch / candidates)
+    users, each against up to ``candidates`` items."""
     _check_batch(batch)
     c = config
     users = math.ceil(batch / c.candidates)
-    scored = math.ceil(batch / users)
+    scored = math.ceil(math.ceil(batch / users) / shards)
+    local_users = math.ceil(users / shards)
+    top_k = min(c.top_k, scored)
     user_features = sum(table.count for table in c.user_tables) * c.embedding_dim
-    nodes = _bags(c.user_tables, c.embedding_dim, users, c.zipf_s, p)
-    nodes += _mlp(users, user_features, c.tower_mlp, p, "user_tower", last_relu=False)
+    nodes = _bags(c.user_tables, c.embedding_dim, local_users, c.zipf_s, p, shards)
+    nodes += _mlp(local_users, user_features, c.tower_mlp, p, "user_tower", last_relu=False)
     nodes += [Node(Gemm(users, scored, c.output_dim, dtype=p.compute, weight_dtype=p.table), 1,
                    "score"),
-              Node(TopK(users, scored, min(c.top_k, scored)), 1, "topk")]
+              Node(TopK(users, scored, top_k), 1, "topk")]
+    if shards > 1:
+        user_vectors = float(users) * c.output_dim * POOLED_BYTES
+        nodes += [Node(Collective("all_gather", user_vectors, shards), 1, "shard_user_gather"),
+                  Node(Collective("all_gather", float(users) * top_k * 12 * shards, shards), 1,
+                       "shard_topk_gather")]
     return nodes
 
 
@@ -81,11 +106,12 @@ def _mlp(rows: int, width_in: int, widths: tuple[int, ...], p: Precision, name: 
 
 
 def _bags(tables: tuple[Table, ...], dim: int, bags: int, zipf_s: float,
-          p: Precision) -> list[Node]:
-    """One embedding-bag node per distinct (rows, pooling) shape, repeated per table."""
+          p: Precision, shards: int = 1) -> list[Node]:
+    """One embedding-bag node per distinct (rows, pooling) shape, repeated per table;
+    each table's rows split over ``shards``."""
     shapes = Counter()
     for table in tables:
-        shapes[(table.rows, table.pooling)] += table.count
+        shapes[(math.ceil(table.rows / shards), table.pooling)] += table.count
     return [Node(EmbeddingBag(rows, dim, bags, pooling, dtype=p.table, zipf_s=zipf_s), count,
                  f"bag_{rows}x{pooling}")
             for (rows, pooling), count in shapes.items()]
@@ -116,13 +142,16 @@ def two_tower_params(config: TwoTowerConfig) -> int:
     return c.embedding_rows * c.embedding_dim + tower(c.user_tables) + tower(c.item_tables)
 
 
-def two_tower_served_bytes(config: TwoTowerConfig, p: Precision) -> float:
-    """What serving holds: user tables, user MLP and the [items, output_dim] item matrix."""
+def two_tower_served_bytes(config: TwoTowerConfig, p: Precision, shards: int = 1) -> float:
+    """What serving holds (per chip of ``shards``): user tables, user MLP and the
+    [items, output_dim] item matrix, tables and items split over the shards."""
     c = config
-    user = sum(_graph_weight_bytes(_bags(c.user_tables, c.embedding_dim, 1, c.zipf_s, p)))
+    user = sum(_graph_weight_bytes(_bags(c.user_tables, c.embedding_dim, 1, c.zipf_s, p,
+                                         shards)))
     width = sum(table.count for table in c.user_tables) * c.embedding_dim
     mlp = sum(_graph_weight_bytes(_mlp(1, width, c.tower_mlp, p, "user_tower", False)))
-    items = Gemm(1, c.items, c.output_dim, dtype=p.compute, weight_dtype=p.table).weight_bytes()
+    items = Gemm(1, math.ceil(c.items / shards), c.output_dim, dtype=p.compute,
+                 weight_dtype=p.table).weight_bytes()
     return user + mlp + items
 
 

@@ -9,12 +9,13 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from benches.commands.plan import cost_options, layout_options, parse_cost, parse_layout
 from benches.output import emit_rows, format_option, parse_settings, set_option, shorten, to_json
 from perfmodel import units
 from perfmodel.chip import load_chip
 from perfmodel.errors import SeedchipError
 from workloads.config import DTYPE_CHOICES, LlmConfig, load_workload, preset_names
-from workloads.estimate import Estimate, estimate, max_batch
+from workloads.estimate import Estimate, estimate, fit_layout, max_batch
 from workloads.graphs import flops_per_unit, param_count, weight_bytes
 
 DEFAULT_PROMPT = 1024
@@ -94,12 +95,20 @@ def _parse_batch(text: str) -> int | None:
 @click.option("--dtype", type=click.Choice(DTYPE_CHOICES), default="bf16", show_default=True,
               help="Compute and weight precision (int8: weight-only for generation, row-wise "
                    "int8 tables for recommendation).")
+@layout_options
+@cost_options
 @set_option
 @format_option
 def estimate_command(chip_name: str, workload_name: str, batch_text: str | None,
                      prompt: int | None, output: int | None, dtype: str,
+                     tp: int | None, pp: int | None, ep: int | None, shards: int | None,
+                     price: float | None, years: float, usd_per_kwh: float, pue: float,
                      settings: tuple[str, ...], output_format: str) -> None:
-    """Latency, throughput, bound and memory fit of one workload on one chip.
+    """Latency, throughput, bound, memory fit and cost of one workload on one replica.
+
+    The replica is the smallest layout whose chips hold the batch (one chip when it
+    fits), or the one --tp/--pp/--ep (generation) or --shards (recommendation) give.
+    Cost assumes the chips busy all the time (see `seedchip plan` for cost under an SLO).
 
     Example: seedchip estimate --chip h100-sxm --workload llama3-8b --batch 32 --prompt 1024 --output 256
     """
@@ -112,9 +121,13 @@ def estimate_command(chip_name: str, workload_name: str, batch_text: str | None,
         batch = 1 if isinstance(config, LlmConfig) else config.candidates
     else:
         batch = _parse_batch(batch_text)
+    layout = parse_layout(tp, pp, ep, shards)
+    if layout is None:
+        layout = fit_layout(config, chip, dtype, prompt, output, batch or 1)
     if batch is None:
-        batch = max_batch(config, chip, dtype, prompt, output)
-    result = estimate(config, chip, batch, dtype, prompt, output)
+        batch = max_batch(config, chip, dtype, prompt, output, layout)
+    result = estimate(config, chip, batch, dtype, prompt, output, layout,
+                      parse_cost(price, years, usd_per_kwh, pue))
     if output_format == "json":
         click.echo(to_json(_as_json(result)))
     elif output_format == "csv":
@@ -131,9 +144,11 @@ def _warnings(result: Estimate) -> list[str]:
     m = result.memory
     if m.fits:
         return []
-    return [f"does not fit on one {result.chip}: needs {_bytes(m.total_bytes)} of "
-            f"{_bytes(m.capacity_bytes)}; shard it across chips (multi-chip is not modelled "
-            "by estimate)"]
+    where = f"one {result.chip}" if result.layout.is_single else (
+        f"each {result.chip} of {result.layout.describe()}")
+    return [f"does not fit on {where}: needs {_bytes(m.total_bytes)} of "
+            f"{_bytes(m.capacity_bytes)} per chip; use more chips (--tp/--pp/--ep, --shards) "
+            "or leave them out to choose the smallest layout that fits"]
 
 
 def _as_json(result: Estimate) -> dict[str, Any]:
@@ -143,6 +158,11 @@ def _as_json(result: Estimate) -> dict[str, Any]:
         "dtype": result.dtype, "batch": result.batch, "latency_s": result.latency_s,
         "throughput_per_s": result.throughput_per_s, "throughput_unit": result.throughput_unit,
         "requests_per_s": result.requests_per_s, "bound": result.bound,
+        "chips": result.chips,
+        "layout": {"tp": result.layout.tp, "pp": result.layout.pp, "ep": result.layout.ep,
+                   "shards": result.layout.shards},
+        "usd_per_request": result.usd_per_request,
+        "joules_per_request": result.joules_per_request,
         "fits_in_memory": result.fits_in_memory,
         "memory": {"weight_bytes": m.weight_bytes, "kv_cache_bytes": m.kv_cache_bytes,
                    "activation_bytes": m.activation_bytes, "total_bytes": m.total_bytes,
@@ -151,7 +171,8 @@ def _as_json(result: Estimate) -> dict[str, Any]:
     }
     if result.family == "generation":
         data.update(prompt=result.prompt, output=result.output, ttft_s=result.ttft_s,
-                    tpot_s=result.tpot_s, decode_tokens_per_s=result.decode_tokens_per_s)
+                    tpot_s=result.tpot_s, decode_tokens_per_s=result.decode_tokens_per_s,
+                    usd_per_mtok=result.usd_per_mtok, joules_per_token=result.joules_per_token)
     else:
         data.update(candidates=result.candidates, batch_latency_s=result.batch_latency_s)
     data["breakdown"] = [_breakdown_json(row) for row in result.breakdown]
@@ -189,7 +210,8 @@ def _rate(value: float, unit: str) -> str:
 
 
 def _title(result: Estimate) -> str:
-    head = f"{result.workload} on {result.chip} ({result.dtype}): batch {result.batch}"
+    chips = "" if result.layout.is_single else f" x {result.chips} ({result.layout.describe()})"
+    head = f"{result.workload} on {result.chip}{chips} ({result.dtype}): batch {result.batch}"
     if result.family == "generation":
         return f"{head}, prompt {result.prompt}, output {result.output}"
     return f"{head} samples, {result.candidates} candidates per request"
@@ -212,9 +234,14 @@ def _summary_rows(result: Estimate) -> list[tuple[str, str]]:
     if m.kv_cache_bytes:
         memory_text += f", KV cache {_bytes(m.kv_cache_bytes)}"
     memory_text += f", activations {_bytes(m.activation_bytes)}"
+    cost_text = f"{result.usd_per_request:.3g} USD, {result.joules_per_request:.3g} J per request"
+    if result.usd_per_mtok is not None:
+        cost_text += (f"; {result.usd_per_mtok:.3g} USD per 1M tokens, "
+                      f"{result.joules_per_token:.3g} J per token")
     rows += [("requests", _rate(result.requests_per_s, "req")),
              ("bound", result.bound),
-             ("memory", memory_text)]
+             ("cost (busy chips)", cost_text),
+             ("memory", memory_text + ("" if result.layout.is_single else " per chip"))]
     rows += [("warning", text) for text in _warnings(result)]
     return rows
 
