@@ -20,6 +20,7 @@ from benches.timing import measure
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
+from workloads.runnable.inputs import zipf_indices
 
 Runner = Callable[[], object]
 
@@ -98,18 +99,6 @@ def _embedding_bag(rows: int, dim: int, bags: int, pooling: int, zipf_s: float) 
     name = f"{rows:,} x {dim} table, {bags} bags x {pooling}, zipf {zipf_s:g}"
     return Case("kernel", "embedding_bag", name, ("bag", rows, dim, bags, pooling, zipf_s),
                 prepare)
-
-
-def zipf_indices(rng: np.random.Generator, rows: int, count: int, zipf_s: float) -> np.ndarray:
-    """``count`` row indices: uniform for s = 0, else Zipf(s) ranks mapped to rows in a fixed
-    random order (hot rows are scattered through the table, as in real traces)."""
-    if zipf_s == 0:
-        return rng.integers(0, rows, count, dtype=np.int64)
-    ranks = np.arange(1, rows + 1, dtype=np.float64)
-    probabilities = ranks ** -zipf_s
-    probabilities /= probabilities.sum()
-    hot_order = rng.permutation(rows)
-    return hot_order[rng.choice(rows, size=count, p=probabilities)].astype(np.int64)
 
 
 def _attention_decode(batch: int, context: int, heads: int, kv_heads: int, head_dim: int) -> Case:
