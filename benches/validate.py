@@ -20,6 +20,8 @@ from benches.timing import measure
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
+from workloads.config import load_workload
+from workloads.graphs import graph
 from workloads.runnable.inputs import zipf_indices
 
 Runner = Callable[[], object]
@@ -232,6 +234,64 @@ def summarize(results: Sequence[CaseResult]) -> list[Summary]:
             for (group, kind), errors in groups.items()]
 
 
+def _scoring(workload: str, batch: int) -> Case:
+    """One scoring batch of a small recommendation preset, predicted by its fp32 graph."""
+    def prepare():
+        from workloads.runnable import backend, build
+        config = load_workload(workload)
+        model = build(config, seed=batch)
+        inputs = model.inputs(batch, _rng(batch))
+        ops_ = backend("kernels")
+        return (lambda: model.forward(ops_, inputs)), graph(config, batch, "fp32")
+    return Case("workload", workload, f"{workload} batch {batch}", ("score", workload, batch),
+                prepare)
+
+
+def _prefill(workload: str, batch: int, prompt: int) -> Case:
+    """Prefill of ``batch`` prompts up to the first token (greedy)."""
+    def prepare():
+        from workloads.runnable import backend, build
+        config = load_workload(workload)
+        model = build(config, seed=prompt)
+        prompts = _rng(batch, prompt).integers(0, config.vocab, (batch, prompt))
+        ops_ = backend("kernels")
+        return ((lambda: ops_.greedy(model.prefill(ops_, prompts)[0])),
+                graph(config, batch, "fp32", prompt=prompt))
+    return Case("workload", f"{workload} prefill", f"{workload} prefill b{batch} x {prompt}",
+                ("prefill", workload, batch, prompt), prepare)
+
+
+def _decode(workload: str, batch: int, context: int) -> Case:
+    """One decode step (and its greedy token) of ``batch`` sequences at ``context`` tokens."""
+    def prepare():
+        from workloads.runnable import backend, build
+        config = load_workload(workload)
+        model = build(config, seed=context)
+        prompts = _rng(batch, context).integers(0, config.vocab, (batch, context))
+        ops_ = backend("kernels")
+        _, cache = model.prefill(ops_, prompts, context + 1)
+        tokens = prompts[:, -1].copy()
+
+        def step():
+            cache.length = context  # every repeat appends the same token at the same place
+            return ops_.greedy(model.decode(ops_, tokens, cache))
+        return step, graph(config, batch, "fp32", context=context)
+    return Case("workload", f"{workload} decode", f"{workload} decode b{batch} ctx {context}",
+                ("decode", workload, batch, context), prepare)
+
+
+def workload_cases(quick: bool = False) -> list[Case]:
+    """The runnable small presets end to end: scoring batches, prefill, decode steps."""
+    cases = [_scoring("dlrm-dcnv2-small", 2048), _scoring("two-tower-small", 4 * 65536),
+             _prefill("llama-tiny", 1, 512), _decode("llama-tiny", 8, 1000),
+             _decode("mixtral-tiny", 4, 700)]
+    if quick:
+        return cases
+    return cases + [_scoring("dlrm-rm2-small", 512), _scoring("dlrm-dcnv2-small", 256),
+                    _prefill("llama-tiny", 4, 128), _prefill("mixtral-tiny", 2, 256),
+                    _decode("llama-tiny", 1, 1800), _decode("mixtral-tiny", 16, 200)]
+
+
 def all_cases(quick: bool = False) -> list[Case]:
     """Kernel cases, then whole-workload cases."""
-    return kernel_cases(quick)
+    return kernel_cases(quick) + workload_cases(quick)

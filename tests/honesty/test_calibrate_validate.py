@@ -8,7 +8,8 @@ from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, TINY, Calibration
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
-from benches.validate import Case, CaseResult, all_cases, kernel_cases, run_case, summarize
+from benches.validate import (Case, CaseResult, _decode, all_cases, kernel_cases, run_case,
+                              summarize, workload_cases)
 from perfmodel import ops
 from perfmodel import units
 from perfmodel.chip import load_chip
@@ -22,11 +23,24 @@ def test_validation_shapes_never_appear_in_calibration():
     assert not square_calibration_gemms & set(keys)
 
 
-def test_quick_cases_are_a_subset_covering_every_kind():
-    quick = kernel_cases(quick=True)
-    full = kernel_cases(quick=False)
+@pytest.mark.parametrize("cases", [kernel_cases, workload_cases])
+def test_quick_cases_are_a_subset(cases):
+    quick, full = cases(quick=True), cases(quick=False)
     assert {case.key for case in quick} < {case.key for case in full}
-    assert {case.kind for case in quick} == {case.kind for case in full}
+
+
+def test_quick_cases_cover_every_kernel_kind_and_workload_family():
+    quick, full = all_cases(quick=True), all_cases(quick=False)
+    assert {c.kind for c in quick if c.group == "kernel"} == {c.kind for c in full
+                                                              if c.group == "kernel"}
+    assert {"dlrm-dcnv2-small", "two-tower-small", "llama-tiny prefill", "llama-tiny decode",
+            "mixtral-tiny decode"} <= {c.kind for c in quick if c.group == "workload"}
+
+
+def test_a_workload_case_runs_the_model_and_predicts_it_with_its_graph():
+    result = run_case(_decode("llama-tiny", 2, 16), load_chip("host-cpu"), rounds=5)
+    assert result.group == "workload" and result.kind == "llama-tiny decode"
+    assert result.measured_s > 0 and result.predicted_s > 0 and result.bound
 
 
 FAKE = Calibration(
