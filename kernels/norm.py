@@ -8,6 +8,8 @@ memcpy implementations do.
 
 from __future__ import annotations
 
+import math
+
 import os
 
 import numpy as np
@@ -97,7 +99,8 @@ def _rows(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray
     x = _validate.as_float_any_ndim("x", x)
     if x.ndim == 0:
         raise SeedchipError("x: expected at least 1 dimension, got a scalar array")
-    return x.reshape(-1, x.shape[-1]), _validate.output("out", out, x.shape)
+    rows = math.prod(x.shape[:-1])  # not -1: a reshape cannot infer it when x is empty
+    return x.reshape(rows, x.shape[-1]), _validate.output("out", out, x.shape)
 
 
 def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float = 1e-6, out: np.ndarray | None = None) -> np.ndarray:

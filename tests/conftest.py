@@ -58,3 +58,19 @@ def chip_file(tmp_path):
         path.write_text(text, encoding="utf-8")
         return str(path)
     return write
+
+
+_FUZZ_SECONDS = {"total": 0.0}
+
+
+def pytest_runtest_logreport(report):
+    """Add up the time of the fuzz tests (modules named test_fuzz_*)."""
+    if report.when == "call" and "test_fuzz_" in report.nodeid:
+        _FUZZ_SECONDS["total"] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.fuzzing import CASES
+    if CASES["count"]:
+        terminalreporter.write_line(f"fuzz: {CASES['count']} generated cases in "
+                                    f"{_FUZZ_SECONDS['total']:.1f} s")

@@ -8,16 +8,15 @@ TypeError, ZeroDivisionError, ...) is a bug.
 import math
 import tomllib
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from perfmodel import units
 from perfmodel.chip import PRESET_DIR, load_chip, preset_names
 from perfmodel.errors import SeedchipError
 from workloads.config import PRESET_DIR as WORKLOAD_DIR, load_workload
 from workloads.config import preset_names as workload_names
+from tests.fuzzing import FUZZ, counted
 
-FUZZ = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 values = st.one_of(
     st.integers(min_value=-10**20, max_value=10**20), st.booleans(),
@@ -74,6 +73,7 @@ def _check(load, path) -> None:
 
 @FUZZ
 @given(name=st.sampled_from(preset_names()), data=st.data())
+@counted
 def test_mutated_chip_files_load_or_fail_cleanly(tmp_path, name, data):
     path = tmp_path / "chip.toml"
     path.write_bytes(_mutate((PRESET_DIR / f"{name}.toml").read_text(), data))
@@ -82,6 +82,7 @@ def test_mutated_chip_files_load_or_fail_cleanly(tmp_path, name, data):
 
 @FUZZ
 @given(name=st.sampled_from(workload_names()), data=st.data())
+@counted
 def test_mutated_workload_files_load_or_fail_cleanly(tmp_path, name, data):
     path = tmp_path / "workload.toml"
     path.write_bytes(_mutate((WORKLOAD_DIR / f"{name}.toml").read_text(), data))
@@ -95,6 +96,7 @@ def test_mutated_workload_files_load_or_fail_cleanly(tmp_path, name, data):
     st.one_of(st.text(max_size=12), st.sampled_from(["2 TB/s", "0", "-1", "hbm3e-8h:4", "nan",
                                                       "1e400", "128 MiB", "0.5"])), max_size=3),
        name=st.sampled_from(["seedchip-gen", "h100-sxm", "host-cpu"]))
+@counted
 def test_random_overrides_load_or_fail_cleanly(overrides, name):
     try:
         chip = load_chip(name, overrides)
@@ -105,6 +107,7 @@ def test_random_overrides_load_or_fail_cleanly(overrides, name):
 
 @FUZZ
 @given(text=st.text(max_size=20), dimension=st.sampled_from(list(units.EXAMPLES)))
+@counted
 def test_random_quantity_strings(text, dimension):
     try:
         value = units.parse_quantity(text, dimension, "field")
