@@ -21,6 +21,11 @@ def check_replaceable(path: str | Path, is_ours: Callable[[str], bool], what: st
     Call before a long run, so the user learns it at once rather than after the work.
     """
     target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise SeedchipError(f"cannot write {target}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise SeedchipError(f"cannot write {target}: folder {folder} is not writable")
     if not target.exists():
         return
     try:

@@ -49,12 +49,12 @@ def bench_command(chip_name: str, output_path: str | None, previous_path: str | 
     if output_path:
         check_replaceable(output_path, has_json_format(RESULTS_FORMAT),
                           "seedchip bench results file")
+    previous = load_previous(previous_path) if previous_path else None
     if chip_name == DEFAULT_HOST_FILE and not Path(chip_name).is_file():
         click.echo(f"no {chip_name} yet (seedchip calibrate): predicting with the nominal "
                    "host-cpu preset", err=True)
         chip_name = "host-cpu"
     chip = load_chip(chip_name)
-    previous = load_previous(previous_path) if previous_path else None
     click.echo("running the benchmark suite...", err=True)
     rows = results(run_suite(expression), chip)
     document = results_document(rows, chip)
