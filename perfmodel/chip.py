@@ -9,7 +9,7 @@ source in the section's ``source`` key; hypothetical chips say so.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -383,8 +383,12 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
     """One level, given by raw figures or composed from memory parts (``part``, ``count``)."""
     if isinstance(table, Mapping) and "part" in table:
         section = _Section(table, label, where,
-                           ("name", "part", "count", "efficiency", "gather_efficiency"))
+                           ("name", "part", "count", "bandwidth", "efficiency",
+                            "gather_efficiency"))
         composition = compose(section.text("part"), table.get("count"), f"{where}: {label}")
+        if section.has("bandwidth"):  # the same parts at another data rate
+            composition = replace(composition, bandwidth_override_bytes_per_s=section.quantity(
+                "bandwidth", units.BYTES_PER_S))
         part = composition.part
         return MemoryLevel(
             name=section.text("name"), kind=part.technology,
