@@ -167,7 +167,8 @@ _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
 def override_keys() -> list[str]:
     """The keys `apply_overrides` accepts, for help texts and error messages."""
-    level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm") for name in _LEVEL_FIELDS]
+    level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm", "memory")
+                  for name in _LEVEL_FIELDS]
     return sorted([*DTYPES, *_TOP_LEVEL_OVERRIDES, "sram", "dram", "hbm", "memory", *level_keys])
 
 
@@ -295,6 +296,8 @@ class _Section:
 
     def integer(self, key: str, default: int) -> int:
         value = self.raw.get(key, default)
+        if isinstance(value, str) and value.strip().isdigit():  # from --set max_chips=4
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SeedchipError(f"{self._label(key)} must be a positive integer, got {value!r}")
         return value
