@@ -47,25 +47,24 @@ class Objective:
     name: str
     unit: str
     better: str  # "min" or "max"
+    field: str  # result field name with its unit
     per_workload: bool  # relative to the base chip in a mix
 
     def column(self, relative: bool) -> str:
-        """Result field name with its unit: 'latency_s', or 'latency_x_base' in a mix."""
-        if relative and self.per_workload:
-            return f"{self.name}_x_base"
-        return f"{self.name}_{self.unit.lower().replace('/', '_per_')}"
+        """'latency_s', or 'latency_x_base' in a mix."""
+        return f"{self.name}_x_base" if relative and self.per_workload else self.field
 
     def unit_text(self, relative: bool) -> str:
         return "x base" if relative and self.per_workload else self.unit
 
 
 OBJECTIVES: Mapping[str, Objective] = {o.name: o for o in (
-    Objective("latency", "s", "min", True),
-    Objective("throughput", "req/s", "max", True),
-    Objective("usd_per_unit", "USD/req", "min", True),
-    Objective("joules_per_unit", "J/req", "min", True),
-    Objective("chip_usd", "USD", "min", False),
-    Objective("power", "W", "min", False),
+    Objective("latency", "s", "min", "latency_s", True),
+    Objective("throughput", "req/s", "max", "requests_per_s", True),
+    Objective("usd_per_unit", "USD/req", "min", "usd_per_request", True),
+    Objective("joules_per_unit", "J/req", "min", "joules_per_request", True),
+    Objective("chip_usd", "USD", "min", "chip_usd", False),
+    Objective("power", "W", "min", "power_w", False),
 )}
 
 
