@@ -34,7 +34,7 @@ def _workloads(chip: Chip, workload_name: str | None, mix: str | None, batch: in
     if (workload_name is None) == (mix is None):
         raise SeedchipError("give exactly one of --workload and --mix")
     if workload_name is not None:
-        return [_workload(chip, workload_name, 1.0, batch, dtype, prompt, output)]
+        return [_workload(chip, workload_name, 1.0, batch, dtype, prompt, output, False)]
     if batch is not None:
         raise SeedchipError("--batch applies to --workload; give a mix's batches as "
                             "name:weight:batch")
@@ -49,20 +49,23 @@ def _workloads(chip: Chip, workload_name: str | None, mix: str | None, batch: in
                                 "e.g. dlrm-dcnv2:0.7,llama3-8b:0.3:32") from None
         if not weight > 0 or (item_batch is not None and item_batch < 1):
             raise SeedchipError(f"--mix {item!r}: weight and batch must be positive")
-        result.append(_workload(chip, name, weight, item_batch, dtype, prompt, output))
+        result.append(_workload(chip, name, weight, item_batch, dtype, prompt, output, True))
     if len({w.name for w in result}) < len(result):
         raise SeedchipError("--mix lists a workload twice")
     return result
 
 
 def _workload(chip: Chip, name: str, weight: float, batch: int | None, dtype: str,
-              prompt: int | None, output: int | None) -> Workload:
+              prompt: int | None, output: int | None, mixed: bool) -> Workload:
     """Defaults as `seedchip estimate`: one request's candidates, or batch 1 with a
-    1024-token prompt and 256 output tokens."""
+    1024-token prompt and 256 output tokens. In a mix, --prompt and --output are for its
+    generation workloads."""
     config = load_workload(name)
     if isinstance(config, LlmConfig):
         return sweep_workload(config, chip, batch or 1, dtype, prompt or DEFAULT_PROMPT,
                               output or DEFAULT_OUTPUT, weight)
+    if mixed:
+        prompt = output = None
     return sweep_workload(config, chip, batch or config.candidates, dtype, prompt, output,
                           weight)
 
