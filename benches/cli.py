@@ -21,6 +21,7 @@ from benches.commands.memory import memory_command
 from benches.commands.plan import plan_command
 from benches.commands.roofline import roofline_command
 from benches.commands.run import run_command
+from benches.commands.sweep import sweep_command
 from benches.commands.validate import validate_command
 from perfmodel.errors import SeedchipError
 
@@ -79,6 +80,7 @@ cli.add_command(workloads_command)
 cli.add_command(estimate_command)
 cli.add_command(plan_command)
 cli.add_command(compare_command)
+cli.add_command(sweep_command)
 cli.add_command(roofline_command)
 cli.add_command(run_command)
 cli.add_command(calibrate_command)

@@ -59,24 +59,29 @@ def to_json(value: Any) -> str:
     return json.dumps(_json_safe(value), indent=2)
 
 
-def emit_rows(rows: Sequence[Mapping[str, Any]], output_format: str,
-              table_rows: Sequence[Mapping[str, Any]] | None = None) -> None:
-    """Print rows as a table, a JSON list or CSV.
+def render_rows(rows: Sequence[Mapping[str, Any]], output_format: str,
+                table_rows: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """Rows as a table, a JSON list or CSV, ending in a newline.
 
     ``table_rows`` are the human-formatted rows for the table; JSON and CSV get the raw
     values in base units.
     """
     if output_format == "json":
-        click.echo(to_json(list(rows)))
-    elif output_format == "csv":
+        return to_json(list(rows)) + "\n"
+    if output_format == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
         writer.writeheader()
         writer.writerows(rows)
-        click.echo(buffer.getvalue(), nl=False)
-    else:
-        shown = table_rows if table_rows is not None else rows
-        click.echo(tabulate(shown, headers="keys", disable_numparse=True))
+        return buffer.getvalue()
+    shown = table_rows if table_rows is not None else rows
+    return tabulate(shown, headers="keys", disable_numparse=True) + "\n"
+
+
+def emit_rows(rows: Sequence[Mapping[str, Any]], output_format: str,
+              table_rows: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Print `render_rows`."""
+    click.echo(render_rows(rows, output_format, table_rows), nl=False)
 
 
 def shorten(text: str, width: int) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from perfmodel import units
 from perfmodel.errors import SeedchipError
 
@@ -112,6 +114,61 @@ def roofline(path: str, title: str, ceilings_flops_per_s: dict[str, float],
              ylabel="attained flop/s (model)", title=title)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+SWEEP_FIGSIZE_IN, SWEEP_DPI = (7, 5), 100  # 700 x 500 pixels, small PNGs for docs/
+MAX_TICK_LABELS = 12
+
+
+@dataclass(frozen=True)
+class HeatmapAxis:
+    """A grid axis as drawn: its label (with unit) and one tick label per value."""
+
+    label: str
+    ticks: Sequence[str]
+
+
+def heatmap(path: str, title: str, x: HeatmapAxis, y: HeatmapAxis, values: np.ndarray,
+            colour_label: str) -> None:
+    """One cell per (x, y) grid point coloured by ``values`` (shape len(y) x len(x)); NaN
+    cells (points that do not fit memory) are left grey."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=SWEEP_FIGSIZE_IN, dpi=SWEEP_DPI)
+    colours = plt.get_cmap("viridis").with_extremes(bad="lightgrey")
+    image = axes.imshow(np.ma.masked_invalid(values), origin="lower", aspect="auto",
+                        cmap=colours, interpolation="nearest")
+    for set_ticks, labels in ((axes.set_xticks, x.ticks), (axes.set_yticks, y.ticks)):
+        step = max(1, -(-len(labels) // MAX_TICK_LABELS))
+        positions = list(range(0, len(labels), step))
+        set_ticks(positions, [labels[i] for i in positions])
+    axes.tick_params(axis="x", labelrotation=45)
+    axes.set(xlabel=x.label, ylabel=y.label, title=title)
+    figure.colorbar(image, ax=axes, label=colour_label, format="%.3g")
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def pareto_scatter(path: str, title: str, x_label: str, y_label: str, xs: Sequence[float],
+                   ys: Sequence[float], frontier_xs: Sequence[float],
+                   frontier_ys: Sequence[float]) -> None:
+    """Every point in grey, the Pareto frontier highlighted and joined; log axes where the
+    values span more than two decades."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=SWEEP_FIGSIZE_IN, dpi=SWEEP_DPI)
+    axes.scatter(xs, ys, s=10, color="lightgrey", label="grid points", rasterized=True)
+    axes.plot(frontier_xs, frontier_ys, color="tab:red", marker="o", markersize=5,
+              linewidth=1.5, label=f"Pareto frontier ({len(frontier_xs)} points)")
+    for values, set_scale in ((xs, axes.set_xscale), (ys, axes.set_yscale)):
+        positive = [value for value in values if value > 0]
+        if positive and len(positive) == len(values) and max(positive) > 100 * min(positive):
+            set_scale("log")
+    axes.set(xlabel=x_label, ylabel=y_label, title=title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)

@@ -9,7 +9,7 @@ source in the section's ``source`` key; hypothetical chips say so.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -167,7 +167,8 @@ _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
 def override_keys() -> list[str]:
     """The keys `apply_overrides` accepts, for help texts and error messages."""
-    level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm") for name in _LEVEL_FIELDS]
+    level_keys = [f"{alias}_{name}" for alias in ("sram", "dram", "hbm", "memory")
+                  for name in _LEVEL_FIELDS]
     return sorted([*DTYPES, *_TOP_LEVEL_OVERRIDES, "sram", "dram", "hbm", "memory", *level_keys])
 
 
@@ -295,6 +296,8 @@ class _Section:
 
     def integer(self, key: str, default: int) -> int:
         value = self.raw.get(key, default)
+        if isinstance(value, str) and value.strip().isdigit():  # from --set max_chips=4
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SeedchipError(f"{self._label(key)} must be a positive integer, got {value!r}")
         return value
@@ -383,8 +386,12 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
     """One level, given by raw figures or composed from memory parts (``part``, ``count``)."""
     if isinstance(table, Mapping) and "part" in table:
         section = _Section(table, label, where,
-                           ("name", "part", "count", "efficiency", "gather_efficiency"))
+                           ("name", "part", "count", "bandwidth", "efficiency",
+                            "gather_efficiency"))
         composition = compose(section.text("part"), table.get("count"), f"{where}: {label}")
+        if section.has("bandwidth"):  # the same parts at another data rate
+            composition = replace(composition, bandwidth_override_bytes_per_s=section.quantity(
+                "bandwidth", units.BYTES_PER_S))
         part = composition.part
         return MemoryLevel(
             name=section.text("name"), kind=part.technology,

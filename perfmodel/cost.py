@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from perfmodel.chip import Chip
 from perfmodel.errors import SeedchipError
 
@@ -86,7 +88,7 @@ class UnitCost:
 
 def cost_per_unit(cost: ChipCost, units_per_s: float, chips: int = 1) -> UnitCost:
     """$ and J per unit when ``chips`` chips together do ``units_per_s`` units per second."""
-    if not units_per_s > 0:
+    if not np.all(np.asarray(units_per_s) > 0):  # arrays: one rate per sweep point
         raise SeedchipError(f"throughput must be positive to price work, got {units_per_s!r}")
     return UnitCost(usd=cost.usd_per_hour * chips / (units_per_s * 3600.0),
                     joules=cost.power_w * chips / units_per_s)

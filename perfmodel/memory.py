@@ -47,10 +47,16 @@ class MemoryPart:
 
 @dataclass(frozen=True)
 class Composition:
-    """``count`` units of one part: the chip's off-chip memory."""
+    """``count`` units of one part: the chip's off-chip memory.
+
+    ``bandwidth_override_bytes_per_s`` runs the units at another total bandwidth (a faster
+    or slower data rate of the same parts): access power follows the bandwidth, capacity
+    and cost stay those of the parts.
+    """
 
     part: MemoryPart
     count: int
+    bandwidth_override_bytes_per_s: float | None = None
 
     @property
     def capacity_bytes(self) -> float:
@@ -58,6 +64,8 @@ class Composition:
 
     @property
     def bandwidth_bytes_per_s(self) -> float:
+        if self.bandwidth_override_bytes_per_s is not None:
+            return self.bandwidth_override_bytes_per_s
         return self.part.bandwidth_bytes_per_s * self.count
 
     @property

@@ -169,3 +169,32 @@ def _format_prefixed(value: float, symbol: str, scales: list[tuple[float, str]],
     if value == 0:
         factor, prefix = next((s, p) for s, p in scales if s == 1.0)
     return f"{value / factor:.{digits}g} {prefix}{symbol}"
+
+
+def parse_any(text: str, field: str) -> tuple[float, str | None, str]:
+    """A quantity of whatever dimension its unit names: ``"32MiB"`` -> (33554432.0, "bytes",
+    "MiB"); a bare number gives (value, None, "")."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise SeedchipError(f"{field}: cannot parse {text!r} as a quantity such as '80 GiB'")
+    symbol = match.group(2)
+    if not symbol:
+        return parse_quantity(text, RATIO, field), None, ""
+    unit = _unit_factor(symbol)
+    if unit is None:
+        raise SeedchipError(f"{field}: unknown unit {symbol!r} in {text!r}")
+    return parse_quantity(text, unit[0], field), unit[0], symbol
+
+
+_EXACT_SYMBOL = {BYTES: "B", BYTES_PER_S: "B/s", FLOP_PER_S: "FLOP/s", SECONDS: "s", WATTS: "W",
+                 USD: "USD", HERTZ: "Hz", JOULES_PER_BIT: "J/bit", USD_PER_HOUR: "USD/h"}
+
+
+def exact_text(value: float, dimension: str | None) -> str:
+    """A base-unit value as text that `parse_quantity` reads back exactly, with its base
+    unit (so a field of another dimension refuses it); whole numbers without a decimal
+    point (counts)."""
+    number = float(value)
+    text = str(int(number)) if number.is_integer() else repr(number)
+    symbol = _EXACT_SYMBOL.get(dimension or "")
+    return f"{text} {symbol}" if symbol else text

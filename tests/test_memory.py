@@ -44,6 +44,18 @@ def test_composed_capacity_bandwidth_cost_and_power(chip_file):
     assert chip.tdp_w == pytest.approx(250 + memory_power)
 
 
+def test_composed_memory_at_another_bandwidth_keeps_capacity_and_cost(chip_file):
+    """--set memory_bandwidth on composed memory: the same parts at another data rate."""
+    path = chip_file(*LOGIC)
+    base = load_chip(path)
+    faster = load_chip(path, {"memory_bandwidth": "10 TB/s"})
+    assert faster.main_memory.bandwidth_bytes_per_s == 10e12
+    assert faster.main_memory.capacity_bytes == base.main_memory.capacity_bytes
+    assert faster.price_usd == base.price_usd
+    assert faster.memory_power_w == pytest.approx(10e12 * 8 * faster.main_memory.energy_j_per_bit)
+    assert faster.tdp_w == pytest.approx(250 + faster.memory_power_w)
+
+
 def test_changing_the_part_changes_energy_and_cost(chip_file):
     path = chip_file(*LOGIC)
     hbm = load_chip(path)

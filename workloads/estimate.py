@@ -264,18 +264,24 @@ def _generation(config: LlmConfig, chip: Chip, batch: int, dtype: str, prompt: i
         decode_tokens_per_s=batch / tpot_s, layout=layout)
 
 
-def _decode_steps(config: LlmConfig, chip: Chip, batch: int, dtype: str, prompt: int,
-                  steps: int, layout: Layout = SINGLE) -> GraphTiming:
-    """All ``steps`` decode steps as one timing: each of up to DECODE_SAMPLES equal slices of
-    the steps is timed at its middle context and repeated over the slice's length."""
+def decode_slices(prompt: int, steps: int) -> list[tuple[int, int]]:
+    """``steps`` decode steps as up to DECODE_SAMPLES equal slices: (the context at the
+    slice's middle step, the slice's length in steps)."""
     slices = min(DECODE_SAMPLES, steps)
     edges = [round(i * steps / slices) for i in range(slices + 1)] if steps else []
+    return [(prompt + (start + stop - 1) // 2, stop - start)
+            for start, stop in zip(edges, edges[1:])]
+
+
+def _decode_steps(config: LlmConfig, chip: Chip, batch: int, dtype: str, prompt: int,
+                  steps: int, layout: Layout = SINGLE) -> GraphTiming:
+    """All ``steps`` decode steps as one timing: each slice of `decode_slices` is timed at
+    its middle context and repeated over the slice's length."""
     nodes: list[NodeTiming] = []
-    for start, stop in zip(edges, edges[1:]):
-        context = prompt + (start + stop - 1) // 2
+    for context, length in decode_slices(prompt, steps):
         step = time_graph(graph(config, batch, dtype, context=context, layout=layout), chip)
-        nodes += [NodeTiming(Node(n.node.op, n.node.count * (stop - start), n.node.name),
-                             n.timing) for n in step.nodes]
+        nodes += [NodeTiming(Node(n.node.op, n.node.count * length, n.node.name), n.timing)
+                  for n in step.nodes]
     return GraphTiming(tuple(nodes))
 
 
