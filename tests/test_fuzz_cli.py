@@ -37,6 +37,14 @@ OPTIONS = {
     "compare": {"--chips": ["h100-sxm,seedchip-gen", "nope", "h20", ",", "seedchip-rec"],
                 "--workload": WORKLOADS, "--qps": NUMBERS, "--slo-p99": QUANTITIES,
                 "--format": ["table", "json", "csv"]},
+    "sweep": {"--chip": NAMES, "--workload": WORKLOADS,
+              "--mix": ["dlrm-dcnv2:0.7,llama3-8b:0.3", "llama-tiny:1:4", "x:y", "a:-1"],
+              "--vary": ["sram=1MiB..64MiB:x2", "memory_bandwidth=1TB/s..2TB/s:3",
+                         "hbm_bandwidth=1TB/s..3TB/s:3", "bf16=1..2:0", "sram=a,b",
+                         "memory_count=2,4", "nonsense=1,2", "sram=64MiB..1MiB:x2"],
+              "--batch": NUMBERS, "--sort": ["latency", "power", "x"],
+              "--pareto": ["latency,power", "latency", "a,b", "throughput,usd_per_unit"],
+              "--top": NUMBERS, "--format": ["table", "json", "csv"]},
 }
 POSITIONAL = {"chip": NAMES}
 
@@ -54,7 +62,7 @@ def command_lines(draw):
     return args
 
 
-@settings(FUZZ, max_examples=250)
+@settings(FUZZ, max_examples=300)
 @given(args=command_lines())
 @counted
 def test_fuzz_command_lines(args):
