@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 from perfmodel.chip import load_chip
 from perfmodel.grid import build_grid, parse_vary

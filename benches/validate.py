@@ -247,14 +247,18 @@ def _scoring(workload: str, batch: int) -> Case:
                 prepare)
 
 
+def _decoder_and_prompts(workload: str, batch: int, length: int):
+    """A small decoder preset built with the kernels, and ``batch`` random prompts."""
+    from workloads.runnable import backend, build
+    config = load_workload(workload)
+    prompts = _rng(batch, length).integers(0, config.vocab, (batch, length))
+    return config, build(config, seed=length), backend("kernels"), prompts
+
+
 def _prefill(workload: str, batch: int, prompt: int) -> Case:
     """Prefill of ``batch`` prompts up to the first token (greedy)."""
     def prepare():
-        from workloads.runnable import backend, build
-        config = load_workload(workload)
-        model = build(config, seed=prompt)
-        prompts = _rng(batch, prompt).integers(0, config.vocab, (batch, prompt))
-        ops_ = backend("kernels")
+        config, model, ops_, prompts = _decoder_and_prompts(workload, batch, prompt)
         return ((lambda: ops_.greedy(model.prefill(ops_, prompts)[0])),
                 graph(config, batch, "fp32", prompt=prompt))
     return Case("workload", f"{workload} prefill", f"{workload} prefill b{batch} x {prompt}",
@@ -264,11 +268,7 @@ def _prefill(workload: str, batch: int, prompt: int) -> Case:
 def _decode(workload: str, batch: int, context: int) -> Case:
     """One decode step (and its greedy token) of ``batch`` sequences at ``context`` tokens."""
     def prepare():
-        from workloads.runnable import backend, build
-        config = load_workload(workload)
-        model = build(config, seed=context)
-        prompts = _rng(batch, context).integers(0, config.vocab, (batch, context))
-        ops_ = backend("kernels")
+        config, model, ops_, prompts = _decoder_and_prompts(workload, batch, context)
         _, cache = model.prefill(ops_, prompts, context + 1)
         tokens = prompts[:, -1].copy()
 

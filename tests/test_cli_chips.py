@@ -72,13 +72,3 @@ def test_subprocess_error_has_no_traceback(tmp_path):
                               "chip", str(bad)], capture_output=True, text=True, timeout=60)
     assert process.returncode == 2
     assert process.stderr.count("\n") == 1 and "not valid TOML" in process.stderr
-
-
-def test_model_path_does_not_import_numba():
-    code = ("import sys, perfmodel, perfmodel.roofline, perfmodel.chip, benches.cli\n"
-            "from benches.cli import cli\n"
-            "try:\n    cli.main(['chips'], prog_name='seedchip')\nexcept SystemExit:\n    pass\n"
-            "assert 'numba' not in sys.modules, 'numba was imported'\n")
-    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60)
-    assert process.returncode == 0, process.stderr

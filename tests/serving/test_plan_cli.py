@@ -104,14 +104,3 @@ def test_infeasible_plans_exit_2_with_one_line(args, message, chip_file):
     result = run_main("plan", *[tiny if arg == "TINY" else arg for arg in args])
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and message in result.stderr and result.stdout == ""
-
-
-def test_compare_and_plan_never_import_numba():
-    code = ("import sys\nfrom benches.cli import cli\n"
-            "for args in (['compare', '--chips', 'h20', '--workload', 'llama-tiny'],\n"
-            "             ['plan', '--chip', 'h20', '--workload', 'dlrm-rm1', '--qps', '10']):\n"
-            "    cli.main(args, standalone_mode=False)\n"
-            "assert 'numba' not in sys.modules, 'numba imported'\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
