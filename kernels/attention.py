@@ -1,7 +1,10 @@
 """Attention: causal prefill and KV-cache decode with grouped-query heads, and rotary embedding.
 
 Query head h reads key/value head h // (n_heads // n_kv_heads). Scores are scaled by
-1/sqrt(head_dim); softmax and accumulation are float32. Decode walks each sequence's cache
+1/sqrt(head_dim); softmax and accumulation are float32. Prefill is flash attention: a tile
+of ~128 query rows (all heads of one kv group, so K/V are read once per group) walks key
+blocks, with Q K^T and P V as cache-resident GEMMs (``linear``'s register tiles) and an
+online softmax between them. Decode walks each sequence's cache
 once in memory order (all kv heads of position t together), keeping an online softmax
 (running max, running sum, rescaled accumulator) per head; long contexts are split into
 chunks across threads and merged at the end (flash-decoding).
@@ -16,43 +19,117 @@ import numpy as np
 from numba import prange
 
 from kernels import _validate
-from kernels._jit import NEG_LARGE, exp_f32, jit_parallel
+from kernels._jit import NEG_LARGE, exp_f32, jit_inline, jit_parallel, max_f32
+from kernels.linear import gemm_nt_block
 from perfmodel.errors import SeedchipError
+
+_TILE_ROWS = 128
+_KEY_BLOCK = 128
+
+
+@jit_inline
+def _load_queries(q, b, hk, group, i0, scale, qs):
+    """qs[i * group + g] = scale * q[b, i0 + i, hk * group + g] for the tile's queries."""
+    head_dim = q.shape[3]
+    for r in range(qs.shape[0]):
+        i = i0 + r // group
+        h = hk * group + r % group
+        for d in range(head_dim):
+            qs[r, d] = q[b, i, h, d] * scale
+
+
+@jit_inline
+def _load_keys(k, v, b, hk, t0, n_keys, kb, vt):
+    """kb[t] = k[b, t0 + t, hk] and vt[:, t] = v[b, t0 + t, hk] (V transposed, so that P V is
+    an NT product like Q K^T), zero beyond ``n_keys``."""
+    head_dim = k.shape[3]
+    for t in range(kb.shape[0]):
+        if t < n_keys:
+            for d in range(head_dim):
+                kb[t, d] = k[b, t0 + t, hk, d]
+                vt[d, t] = v[b, t0 + t, hk, d]
+        else:
+            kb[t] = 0.0
+            vt[:, t] = 0.0
+
+
+@jit_inline
+def _softmax_block(scores, group, i0, t0, n_keys, causal, top, total, alpha):
+    """Online softmax over one key block: scores become weights (0 for masked keys), and each
+    row's running max and sum are updated; alpha[r] rescales what the row accumulated so far."""
+    for r in range(scores.shape[0]):
+        row = scores[r]
+        valid = min(n_keys, i0 + r // group - t0 + 1) if causal else n_keys
+        if valid <= 0:
+            row[:] = 0.0
+            alpha[r] = 1.0
+            continue
+        new_top = max(top[r], max_f32(row[:valid]))
+        alpha[r] = exp_f32(top[r] - new_top)
+        top[r] = new_top
+        part = np.float32(0.0)
+        for t in range(valid):
+            p = exp_f32(row[t] - new_top)
+            row[t] = p
+            part += p
+        row[valid:] = 0.0
+        total[r] = total[r] * alpha[r] + part
+
+
+@jit_inline
+def _rescale_add(acc, alpha, part):
+    """acc[r] = acc[r] * alpha[r] + part[r]."""
+    for r in range(acc.shape[0]):
+        a = alpha[r]
+        for d in range(acc.shape[1]):
+            acc[r, d] = acc[r, d] * a + part[r, d]
+
+
+@jit_inline
+def _prefill_tile(q, k, v, causal, scale, b, hk, i0, n_queries, out):
+    """Queries i0 .. i0 + n_queries of all heads in kv group hk: flash-attention over key
+    blocks, with Q K^T and P V as cache-resident GEMMs and K/V read once for the group."""
+    seq, head_dim = q.shape[1], q.shape[3]
+    group = q.shape[2] // k.shape[2]
+    rows = n_queries * group
+    qs = np.empty((rows, head_dim), np.float32)
+    kb = np.empty((_KEY_BLOCK, head_dim), np.float32)
+    vt = np.empty((head_dim, _KEY_BLOCK), np.float32)
+    scores = np.empty((rows, _KEY_BLOCK), np.float32)
+    part = np.empty((rows, head_dim), np.float32)
+    acc = np.zeros((rows, head_dim), np.float32)
+    top = np.full(rows, NEG_LARGE, np.float32)
+    total = np.zeros(rows, np.float32)
+    alpha = np.empty(rows, np.float32)
+    _load_queries(q, b, hk, group, i0, scale, qs)
+    key_end = min(seq, i0 + n_queries) if causal else seq
+    for t0 in range(0, key_end, _KEY_BLOCK):
+        n_keys = min(_KEY_BLOCK, key_end - t0)
+        _load_keys(k, v, b, hk, t0, n_keys, kb, vt)
+        gemm_nt_block(qs, kb, scores)
+        _softmax_block(scores, group, i0, t0, n_keys, causal, top, total, alpha)
+        gemm_nt_block(scores, vt, part)
+        _rescale_add(acc, alpha, part)
+    for r in range(rows):
+        inv = np.float32(1.0) / total[r]
+        for d in range(head_dim):
+            out[b, i0 + r // group, hk * group + r % group, d] = acc[r, d] * inv
 
 
 @jit_parallel
-def _prefill_kernel(q, k, v, causal, scale, out):
-    batch, seq, n_heads, head_dim = q.shape
-    group = n_heads // k.shape[2]
-    for task in prange(batch * n_heads):
-        b = task // n_heads
-        h = task - b * n_heads
-        hk = h // group
-        scores = np.empty(seq, np.float32)
-        acc = np.empty(head_dim, np.float32)
-        for i in range(seq):
-            n_keys = i + 1 if causal else seq
-            top = NEG_LARGE
-            for t in range(n_keys):
-                s = np.float32(0.0)
-                for d in range(head_dim):
-                    s += q[b, i, h, d] * k[b, t, hk, d]
-                s *= scale
-                scores[t] = s
-                top = max(top, s)
-            total = np.float32(0.0)
-            for t in range(n_keys):
-                p = exp_f32(scores[t] - top)
-                scores[t] = p
-                total += p
-            acc[:] = 0.0
-            for t in range(n_keys):
-                p = scores[t]
-                for d in range(head_dim):
-                    acc[d] += p * v[b, t, hk, d]
-            inv = np.float32(1.0) / total
-            for d in range(head_dim):
-                out[b, i, h, d] = acc[d] * inv
+def _prefill_kernel(q, k, v, causal, scale, tile_queries, out):
+    batch, seq, n_heads, _ = q.shape
+    n_kv_heads = k.shape[2]
+    n_tiles = (seq + tile_queries - 1) // tile_queries
+    for task in prange(batch * n_kv_heads * n_tiles):
+        pair = task // n_tiles
+        j = task - pair * n_tiles
+        b = pair // n_kv_heads
+        hk = pair - b * n_kv_heads
+        # zig-zag order (first, last, second, ...) evens out causal work across threads
+        tile = j // 2 if j % 2 == 0 else n_tiles - 1 - j // 2
+        i0 = tile * tile_queries
+        _prefill_tile(q, k, v, causal, scale, b, hk, i0, min(tile_queries, seq - i0), out)
 
 
 def _check_heads(n_heads: int, n_kv_heads: int) -> int:
@@ -72,9 +149,12 @@ def attention_prefill(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool 
     _validate.shape("k", k, (q.shape[0], q.shape[1], None, q.shape[3]))
     v = _validate.floats("v", v, 4)
     _validate.shape("v", v, k.shape)
-    _check_heads(q.shape[2], k.shape[2])
+    group = _check_heads(q.shape[2], k.shape[2])
     out = np.empty_like(q)
-    _prefill_kernel(q, k, v, bool(causal), np.float32(1.0 / math.sqrt(max(q.shape[3], 1))), out)
+    if out.size:
+        tile_queries = max(1, _TILE_ROWS // group)
+        _prefill_kernel(q, k, v, bool(causal), np.float32(1.0 / math.sqrt(max(q.shape[3], 1))),
+                        tile_queries, out)
     return out
 
 

@@ -83,6 +83,22 @@ def _tile_1x3(x, w, y, i, j0):
     y[i, j0] = a0
 
 
+@jit_inline
+def gemm_nt_block(x, w, y):
+    """y = x @ w.T on the calling thread (C-contiguous x[m, k], w[n, k], y[m, n], n >= 1).
+
+    The 4x3 register tiles of ``linear`` for blocks that fit in cache, called from inside
+    other kernels' parallel loops (attention tiles, per-sample Gram matrices).
+    """
+    m = x.shape[0]
+    full_rows = m // _TILE_ROWS * _TILE_ROWS
+    for j0 in range(0, w.shape[0], _TILE_COLS):
+        for i0 in range(0, full_rows, _TILE_ROWS):
+            _tile_4x3(x, w, y, i0, j0)
+        for i in range(full_rows, m):
+            _tile_1x3(x, w, y, i, j0)
+
+
 @jit_parallel
 def _gemm_nt(x, w, y, row_chunks, col_chunks, block_cols):
     """y = x @ w.T over a row_chunks x col_chunks grid of tasks (x[m, k], w[n, k], y[m, n])."""

@@ -12,12 +12,13 @@ import math
 
 import os
 
+import numba
 import numpy as np
 from numba import prange
 
 from kernels import _validate
 from perfmodel.errors import SeedchipError
-from kernels._jit import NEG_LARGE, exp_f32, jit_parallel, store_streaming
+from kernels._jit import exp_f32, jit_inline, jit_parallel, max_f32, store_streaming
 
 
 def _last_level_cache_bytes() -> int:
@@ -76,22 +77,34 @@ def _layer_norm_kernel(x, weight, bias, eps, out, streaming):
                 target[j] = (row[j] - mean) * inv * weight[j] + bias[j]
 
 
+@jit_inline
+def _exp_shifted(row, shift, scratch):
+    """scratch[j] = exp(row[j] - shift); returns their sum."""
+    total = np.float32(0.0)
+    for j in range(row.size):
+        e = exp_f32(row[j] - shift)
+        scratch[j] = e
+        total += e
+    return total
+
+
 @jit_parallel
-def _softmax_kernel(x, out):
-    dim = x.shape[1]
-    for i in prange(x.shape[0]):
-        row = x[i]
-        top = NEG_LARGE
-        for j in range(dim):
-            top = max(top, row[j])
-        total = np.float32(0.0)
-        for j in range(dim):
-            e = exp_f32(row[j] - top)
-            out[i, j] = e
-            total += e
-        inv = np.float32(1.0) / total
-        for j in range(dim):
-            out[i, j] *= inv
+def _softmax_kernel(x, out, tasks, streaming):
+    """Per row: max, exp into a per-thread scratch row (cache resident) with its sum, then one
+    scaled write of the output, so ``out`` is written once and never re-read."""
+    rows, dim = x.shape
+    for task in prange(tasks):
+        scratch = np.empty(dim, np.float32)
+        for i in range(task * rows // tasks, (task + 1) * rows // tasks):
+            row = x[i]
+            inv = np.float32(1.0) / _exp_shifted(row, max_f32(row), scratch)
+            target = out[i]
+            if streaming:
+                for j in range(dim):
+                    store_streaming(target, j, scratch[j] * inv)
+            else:
+                for j in range(dim):
+                    target[j] = scratch[j] * inv
 
 
 def _rows(x: np.ndarray, out: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +148,8 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float =
 def softmax(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """exp(x - max) / sum(exp(x - max)) over the last axis; x: [..., n]; float32 (``out`` when given)."""
     rows, out = _rows(x, out)
-    _softmax_kernel(rows, out.reshape(rows.shape))
+    tasks = min(rows.shape[0], 4 * numba.get_num_threads())
+    _softmax_kernel(rows, out.reshape(rows.shape), tasks, out.nbytes > LAST_LEVEL_CACHE_BYTES)
     return out
 
 
