@@ -20,22 +20,31 @@ _LINE_FLOATS = 16
 
 @jit_parallel
 def stream_read_sum(a):
-    """Sum of a 1-d float32 array, read once front to back by every thread's chunk."""
-    total = 0.0
-    for chunk in prange((a.size + _CHUNK - 1) // _CHUNK):
-        part = np.float32(0.0)
-        for i in range(chunk * _CHUNK, min(a.size, (chunk + 1) * _CHUNK)):
-            part += a[i]
-        total += part
-    return total
+    """Sum of a 1-d float32 array, read once front to back by every thread's chunk.
+
+    Each chunk is summed by ``_sum_repeat`` over a slice indexed from 0, so the loop
+    vectorises (a loop from chunk * _CHUNK does not, and reads at a third of the speed).
+    """
+    chunks = (a.size + _CHUNK - 1) // _CHUNK
+    parts = np.zeros(chunks, dtype=np.float32)
+    for chunk in prange(chunks):
+        parts[chunk] = _sum_repeat(a[chunk * _CHUNK:(chunk + 1) * _CHUNK], 1)
+    return parts.sum()
+
+
+@jit
+def _triad_chunk(a, b, c, scalar):
+    for i in range(a.size):
+        a[i] = b[i] + scalar * c[i]
 
 
 @jit_parallel
 def triad(a, b, c, scalar):
-    """STREAM triad on 1-d float32 arrays: a = b + scalar * c."""
+    """STREAM triad on 1-d float32 arrays: a = b + scalar * c (chunks indexed from 0, so
+    the loop vectorises)."""
     for chunk in prange((a.size + _CHUNK - 1) // _CHUNK):
-        for i in range(chunk * _CHUNK, min(a.size, (chunk + 1) * _CHUNK)):
-            a[i] = b[i] + scalar * c[i]
+        lo, hi = chunk * _CHUNK, min(a.size, (chunk + 1) * _CHUNK)
+        _triad_chunk(a[lo:hi], b[lo:hi], c[lo:hi], scalar)
 
 
 @jit_parallel
