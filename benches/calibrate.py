@@ -170,6 +170,31 @@ def _overhead(rounds: int) -> Measurement:
                        "parallel region")
 
 
+@dataclass(frozen=True)
+class Drift:
+    """How fast the host runs now against its chip file: current / calibrated, per ceiling."""
+
+    gemm: float
+    vector: float
+    dram_read: float
+
+
+def drift(chip, scale: Scale = Scale()) -> Drift:
+    """Re-measure three calibration microbenchmarks (GEMM, FMA, DRAM read) and compare them
+    with the figures in ``chip`` (a calibrated host file). A shared machine's speed wanders
+    by tens of percent within minutes; validation reports this beside its errors, and never
+    uses it to adjust a prediction."""
+    import numba
+
+    threads = numba.get_num_threads()
+    rounds = scale.rounds
+    gemm = _gemm(0, scale.gemm_sizes[0], rounds).value
+    vector = _vector(threads, rounds).value
+    dram = _read("dram_read", scale.dram_buffer_bytes, threads, rounds, "beyond L3").value
+    return Drift(gemm / chip.peak_flops_per_s("fp32"), vector / chip.vector_flops_per_s,
+                 dram / chip.main_memory.bandwidth_bytes_per_s)
+
+
 def calibrate(on_step: Callable[[str], None] = lambda name: None,
               scale: Scale = Scale()) -> Calibration:
     """Run every microbenchmark; ``on_step`` is told the name of each before it runs.

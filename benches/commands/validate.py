@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 import click
@@ -38,6 +40,11 @@ def _summary_row(summary) -> dict:
             "within_20": summary.within_20, "within_50": summary.within_50}
 
 
+def _drift_row(when: str, drift) -> dict:
+    return {"when": when, "gemm": drift.gemm, "vector": drift.vector,
+            "dram_read": drift.dram_read}
+
+
 def _summary_for_people(row: dict) -> dict:
     return {"group": row["group"], "kind": row["kind"], "cases": str(row["cases"]),
             "median |error|": f"{row['median_abs_error']:.0%}",
@@ -72,27 +79,35 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
     if plot_path:
         from benches.plots import check_plot_path
         check_plot_path(plot_path)
+    from benches.calibrate import drift
     from benches.validate import all_cases, run_case, summarize  # imports numba
 
     cases = all_cases(quick)
     rounds = 5 if quick else 7
     results = []
-    with click.progressbar(cases, label="validating", file=click.get_text_stream("stderr"),
+    drifts = [_drift_row("before", drift(chip))]
+    with click.progressbar(cases, label="validating", file=sys.stderr,
                            item_show_func=lambda case: case.name if case else "") as bar:
         for case in bar:
             results.append(run_case(case, chip, rounds))
+    drifts.append(_drift_row("after", drift(chip)))
     rows = [_case_row(result) for result in results]
     summary = [_summary_row(item) for item in summarize(results)]
+    document = {"format": RESULTS_FORMAT, "chip": chip.name, "source": chip.source,
+                "cases": rows, "summary": summary, "drift": drifts}
     if output_format == "json":
-        click.echo(to_json({"chip": chip.name, "cases": rows, "summary": summary}))
+        click.echo(to_json(document))
     else:
         emit_rows(rows, output_format, [_case_for_people(row) for row in rows])
         click.echo()
         emit_rows(summary, output_format, [_summary_for_people(row) for row in summary])
+        click.echo()
+        click.echo("host speed against the chip file (1.00 = as calibrated; the machine's own "
+                   "noise, not model error):")
+        emit_rows(drifts, output_format, [{key: value if key == "when" else f"{value:.2f}"
+                                           for key, value in row.items()} for row in drifts])
     if output_path:
-        write_atomically(output_path, to_json({"format": RESULTS_FORMAT, "chip": chip.name,
-                                               "source": chip.source, "cases": rows,
-                                               "summary": summary}) + "\n")
+        write_atomically(output_path, to_json(document) + "\n")
     if plot_path:
         from benches.plots import predicted_vs_measured
         predicted_vs_measured(plot_path, [row["kind"] for row in rows],

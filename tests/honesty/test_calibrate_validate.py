@@ -128,3 +128,32 @@ def test_a_case_is_measured_and_predicted():
     result = run_case(Case("kernel", "gemm", "tiny", ("tiny",), prepare), chip, rounds=5)
     assert result.measured_s > 0 and result.predicted_s >= chip.op_overhead_s
     assert result.ratio == pytest.approx(result.predicted_s / result.measured_s)
+
+
+def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
+    from benches.calibrate import drift
+    path = tmp_path / "host.toml"
+    path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
+    now = drift(load_chip(str(path)), TINY)
+    assert now.gemm > 0 and now.vector > 0 and now.dram_read > 0
+
+
+def test_validate_reports_cases_summary_and_drift(tmp_path, monkeypatch):
+    import functools
+    import json
+
+    import benches.calibrate
+    import benches.validate
+    from benches.calibrate import drift
+    path = tmp_path / "host.toml"
+    path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
+    monkeypatch.setattr(benches.validate, "all_cases",
+                        lambda quick: [_decode("llama-tiny", 1, 16)])
+    monkeypatch.setattr(benches.calibrate, "drift", functools.partial(drift, scale=TINY))
+    out = tmp_path / "validation.json"
+    result = CliRunner().invoke(cli, ["validate", "--chip", str(path), "--quick", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "host speed against the chip file" in result.stdout
+    document = json.loads(out.read_text())
+    assert [row["when"] for row in document["drift"]] == ["before", "after"]
+    assert document["summary"][0]["kind"] == "llama-tiny decode"
