@@ -31,7 +31,8 @@ def calibrate_command(output_path: str, output_format: str) -> None:
 
     check_replaceable(output_path, lambda text: text.startswith(HEADER),
                       "host chip file written by seedchip calibrate")
-    with click.progressbar(length=Scale().steps, label="calibrating", file=sys.stderr, item_show_func=lambda name: name) as bar:
+    with click.progressbar(length=Scale().steps, label="calibrating", file=sys.stderr,
+                           item_show_func=lambda name: name) as bar:
         calibration = calibrate(lambda name: bar.update(1, name))
     write_atomically(output_path, host_chip_toml(calibration, load_chip("host-cpu")))
     load_chip(output_path)  # the file must load like any preset
