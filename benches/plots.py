@@ -35,14 +35,16 @@ def check_plot_path(path: str) -> None:
 
 def predicted_vs_measured(path: str, labels: Sequence[str], predicted_s: Sequence[float],
                           measured_s: Sequence[float], title: str) -> None:
-    """Log-log scatter of predicted against measured seconds, one colour per label, with the
-    y = x line and +-20% band."""
+    """Log-log scatter of predicted against measured seconds, one colour and marker per
+    label (up to 20 labels stay distinct), with the y = x line and +-20% band."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 6), dpi=120)
-    for label in dict.fromkeys(labels):
+    colours = plt.get_cmap("tab20").colors
+    for index, label in enumerate(dict.fromkeys(labels)):
         chosen = [i for i, name in enumerate(labels) if name == label]
         axes.scatter([measured_s[i] * 1e3 for i in chosen], [predicted_s[i] * 1e3 for i in chosen],
-                     label=label, s=28)
+                     label=label, s=28, color=colours[index % len(colours)],
+                     marker=PHASE_MARKERS[index // 10 % len(PHASE_MARKERS)])
     values = [v * 1e3 for v in (*predicted_s, *measured_s) if v > 0]
     low, high = min(values) / 1.5, max(values) * 1.5
     axes.plot([low, high], [low, high], color="black", linewidth=1, label="exact")
