@@ -5,9 +5,10 @@ Query head h reads key/value head h // (n_heads // n_kv_heads). Scores are scale
 of ~128 query rows (all heads of one kv group, so K/V are read once per group) walks key
 blocks, with Q K^T and P V as cache-resident GEMMs (``linear``'s register tiles) and an
 online softmax between them. Decode walks each sequence's cache
-once in memory order (all kv heads of position t together), keeping an online softmax
-(running max, running sum, rescaled accumulator) per head; long contexts are split into
-chunks across threads and merged at the end (flash-decoding).
+once in memory order (all kv heads of position t together) in blocks of keys: every
+head's scores for the block, then one online-softmax update per head and block (running
+max, running sum, rescaled accumulator); long contexts are split into chunks across
+threads and merged at the end (flash-decoding).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from perfmodel.errors import SeedchipError
 
 _TILE_ROWS = 128
 _KEY_BLOCK = 128
+_DECODE_BLOCK = 64  # keys scored before each online-softmax update in decode
 
 
 @jit_inline
@@ -174,7 +176,14 @@ def attention_prefill_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, cau
 
 @jit_parallel
 def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part_acc):
-    """Per (sequence, chunk): running max, sum and unnormalised output for every head."""
+    """Per (sequence, chunk): running max, sum and unnormalised output for every head.
+
+    Keys are taken a block at a time (all kv heads of a position together, in memory
+    order): first every head's scores for the block (independent dot products), then one
+    max, one vectorised exp pass and one rescale per head and block, then the weighted V
+    rows into the accumulators. Scoring a block before the softmax breaks the per-key
+    chain (score, compare with the running max, exp, rescale) that serialises a
+    key-at-a-time online softmax."""
     batch, n_heads, head_dim = q.shape
     n_kv_heads = k_cache.shape[2]
     group = n_heads // n_kv_heads
@@ -189,26 +198,37 @@ def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part
         top[:] = NEG_LARGE
         total[:] = 0.0
         acc[:] = 0.0
-        for t in range(chunk * length // splits, (chunk + 1) * length // splits):
-            for hk in range(n_kv_heads):
-                key = k_cache[b, t, hk]
-                value = v_cache[b, t, hk]
-                for h in range(hk * group, (hk + 1) * group):
+        scores = np.empty((n_heads, _DECODE_BLOCK), np.float32)
+        start = chunk * length // splits
+        end = (chunk + 1) * length // splits
+        for t0 in range(start, end, _DECODE_BLOCK):
+            n_keys = min(_DECODE_BLOCK, end - t0)
+            for t in range(n_keys):
+                for h in range(n_heads):
+                    hk = h // group
                     s = np.float32(0.0)
                     for d in range(head_dim):
-                        s += q[b, h, d] * key[d]
-                    s *= scale
-                    if s > top[h]:
-                        alpha = exp_f32(top[h] - s)
-                        top[h] = s
-                        total[h] = total[h] * alpha + np.float32(1.0)
-                        for d in range(head_dim):
-                            acc[h, d] = acc[h, d] * alpha + value[d]
-                    else:
-                        p = exp_f32(s - top[h])
-                        total[h] += p
-                        for d in range(head_dim):
-                            acc[h, d] += p * value[d]
+                        s += q[b, h, d] * k_cache[b, t0 + t, hk, d]
+                    scores[h, t] = s * scale
+            for h in range(n_heads):
+                row = scores[h, :n_keys]
+                new_top = max(top[h], max_f32(row))
+                alpha = exp_f32(top[h] - new_top)
+                top[h] = new_top
+                part = np.float32(0.0)
+                for t in range(n_keys):
+                    e = exp_f32(row[t] - new_top)
+                    row[t] = e
+                    part += e
+                total[h] = total[h] * alpha + part
+                for d in range(head_dim):
+                    acc[h, d] *= alpha
+            for t in range(n_keys):
+                for h in range(n_heads):
+                    hk = h // group
+                    p = scores[h, t]
+                    for d in range(head_dim):
+                        acc[h, d] += p * v_cache[b, t0 + t, hk, d]
 
 
 @jit_parallel
