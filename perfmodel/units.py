@@ -160,8 +160,9 @@ def format_quantity(value: float, dimension: str, digits: int = 3, binary: bool 
 
 def _format_prefixed(value: float, symbol: str, scales: list[tuple[float, str]],
                      digits: int) -> str:
-    """Pick the largest scale not above |value| (or the smallest) and format with it."""
-    magnitude = abs(value)
+    """Pick the largest scale not above |value| rounded to ``digits`` significant digits
+    (so 0.0009999 s is '1 ms', not '1e+03 us'), or the smallest, and format with it."""
+    magnitude = abs(float(f"{value:.{digits}g}"))
     factor, prefix = scales[0]
     for scale, name in scales:
         if magnitude >= scale:

@@ -75,3 +75,10 @@ def test_format_then_parse_round_trips():
     for value in (1.0, 2.5e3, 3.35e12, 7.1e-5):
         text = units.format_quantity(value, units.BYTES_PER_S, digits=12)
         assert math.isclose(units.parse_quantity(text, units.BYTES_PER_S, "f"), value, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("value, dimension, text", [
+    (0.0009999, "seconds", "1 ms"), (999.96e9, "bytes/s", "1 TB/s"), (0.9999999, "seconds", "1 s"),
+    (0.00123, "seconds", "1.23 ms"), (0.0, "seconds", "0 s")])
+def test_formatting_rounds_before_choosing_the_prefix(value, dimension, text):
+    assert units.format_quantity(value, dimension) == text
