@@ -199,6 +199,7 @@ def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part
         total[:] = 0.0
         acc[:] = 0.0
         scores = np.empty((n_heads, _DECODE_BLOCK), np.float32)
+        alpha = np.empty(n_heads, np.float32)
         start = chunk * length // splits
         end = (chunk + 1) * length // splits
         for t0 in range(start, end, _DECODE_BLOCK):
@@ -210,19 +211,10 @@ def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part
                     for d in range(head_dim):
                         s += q[b, h, d] * k_cache[b, t0 + t, hk, d]
                     scores[h, t] = s * scale
+            _softmax_block(scores, 1, 0, 0, n_keys, False, top, total, alpha)
             for h in range(n_heads):
-                row = scores[h, :n_keys]
-                new_top = max(top[h], max_f32(row))
-                alpha = exp_f32(top[h] - new_top)
-                top[h] = new_top
-                part = np.float32(0.0)
-                for t in range(n_keys):
-                    e = exp_f32(row[t] - new_top)
-                    row[t] = e
-                    part += e
-                total[h] = total[h] * alpha + part
                 for d in range(head_dim):
-                    acc[h, d] *= alpha
+                    acc[h, d] *= alpha[h]
             for t in range(n_keys):
                 for h in range(n_heads):
                     hk = h // group
