@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import click
 import numpy as np
 
-from benches.atomic import write_atomically
+from benches.atomic import check_replaceable, has_json_format, write_atomically
 from benches.commands.estimate import DEFAULT_OUTPUT, DEFAULT_PROMPT
 from benches.commands.plan import cost_options, parse_cost
 from benches.output import format_option, parse_settings, render_rows, set_option, to_json
@@ -149,9 +149,20 @@ def _plot(path: str, result: SweepResult, sort: str, pair: tuple[str, str], titl
                    xs[fitting], ys[fitting], xs[chosen], ys[chosen])
 
 
+SWEEP_FORMAT = "seedchip-sweep"
+
+
+def _written_by_sweep(text: str) -> bool:
+    """A previous sweep's JSON, CSV (its objective columns) or table (its summary line)."""
+    first = text.split("\n", 1)[0]
+    return (has_json_format(SWEEP_FORMAT)(text)
+            or ("chip_usd" in first.split(",") and "fits" in first.split(","))
+            or (" on " in first and " points, " in first and first.endswith(" fit memory")))
+
+
 def _document(result: SweepResult, chip: str, selection: dict[str, Any],
               rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"format": "seedchip-sweep", "chip": chip, "workloads": list(result.workloads),
+    return {"format": SWEEP_FORMAT, "chip": chip, "workloads": list(result.workloads),
             "relative_to_base_chip": result.relative,
             "axes": [{"name": axis.name, "dimension": axis.dimension,
                       "values": axis.values.tolist()} for axis in result.grid.axes],
@@ -209,6 +220,8 @@ def sweep_command(chip_name: str, settings: tuple[str, ...], workload_name: str 
     """
     if plot_path:
         check_plot_path(plot_path)
+    if out_path:
+        check_replaceable(out_path, _written_by_sweep, "seedchip sweep results file")
     axes = [parse_vary(text) for text in varies]
     pair = _pair(pareto) if pareto else None
     chip = load_chip(chip_name, parse_settings(settings))

@@ -109,3 +109,16 @@ def test_no_point_fitting_memory_is_an_error():
 def test_help_has_an_example():
     result = CliRunner().invoke(cli, ["sweep", "--help"])
     assert "Example: seedchip sweep --chip seedchip-rec" in result.stdout
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "csv"])
+def test_out_file_replaces_a_previous_sweep_but_never_a_foreign_file(tmp_path, output_format):
+    out = tmp_path / "sweep.out"
+    assert _run("--format", output_format, "-o", str(out)).exit_code == 0
+    first = out.read_text()
+    again = _run("--format", output_format, "--top", "2", "-o", str(out))
+    assert again.exit_code == 0 and out.read_text() != first
+    out.write_text("my notes\n")
+    refused = _run("--format", output_format, "-o", str(out))
+    assert refused.exit_code == 2 and "not overwriting it" in refused.stderr
+    assert out.read_text() == "my notes\n"
