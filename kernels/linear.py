@@ -100,6 +100,31 @@ def gemm_nt_block(x, w, y):
 
 
 @jit_parallel
+def grouped_nt(x, w, y, starts, col_chunks):
+    """y[s:t] = x[s:t] @ w[e].T for every group e with rows s, t = starts[e], starts[e + 1]
+    (x[rows, k], w[groups, n, k], y[rows, n]): every group's GEMM in one parallel region,
+    tasks over (group, block of weight rows), so each weight byte is read once."""
+    n = w.shape[1]
+    for task in prange((starts.size - 1) * col_chunks):
+        e = task // col_chunks
+        cc = task - e * col_chunks
+        rows = starts[e + 1] - starts[e]
+        if rows == 0:
+            continue
+        xe = x[starts[e]:starts[e + 1]]
+        ye = y[starts[e]:starts[e + 1]]
+        we = w[e]
+        c_begin = (cc * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        c_end = n if cc == col_chunks - 1 else ((cc + 1) * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        full = rows // _TILE_ROWS * _TILE_ROWS
+        for j0 in range(c_begin, c_end, _TILE_COLS):
+            for i0 in range(0, full, _TILE_ROWS):
+                _tile_4x3(xe, we, ye, i0, j0)
+            for i in range(full, rows):
+                _tile_1x3(xe, we, ye, i, j0)
+
+
+@jit_parallel
 def _gemm_nt(x, w, y, row_chunks, col_chunks, block_cols):
     """y = x @ w.T over a row_chunks x col_chunks grid of tasks (x[m, k], w[n, k], y[m, n])."""
     m = x.shape[0]
@@ -134,7 +159,7 @@ def _bias_activation(y, bias, code):
 
 
 @jit_parallel
-def _swiglu_gate(gate, up):
+def swiglu_gate(gate, up):
     """In place: gate = silu(gate) * up."""
     for i in prange(gate.shape[0]):
         for j in range(gate.shape[1]):
@@ -209,7 +234,7 @@ def swiglu_ffn(x: np.ndarray, w_gate: np.ndarray, w_up: np.ndarray, w_down: np.n
 def swiglu_core(x: np.ndarray, w_gate: np.ndarray, w_up: np.ndarray, w_down: np.ndarray) -> np.ndarray:
     """``swiglu_ffn`` on validated float32 arrays; no checks (reused per expert by moe_ffn)."""
     gate = matmul_nt(x, w_gate)
-    _swiglu_gate(gate, matmul_nt(x, w_up))
+    swiglu_gate(gate, matmul_nt(x, w_up))
     return matmul_nt(gate, w_down)
 
 

@@ -1,18 +1,20 @@
 """Mixture-of-experts: top-k routing and grouped SwiGLU experts.
 
-Tokens are grouped per expert (a counting sort of the routed (token, slot) pairs), each
-expert runs one dense ``swiglu`` over its gathered rows, and results are scattered back
-scaled by the routing weight, so every expert's weights are read once per call.
+Tokens are grouped per expert (a counting sort of the routed (token, slot) pairs) and
+gathered into one matrix; the gate, up and down projections of all experts then run as
+three grouped GEMMs (one parallel region each, every expert's weights read once), and each
+token sums its slots' outputs scaled by the routing weights.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import prange
 
 from kernels import _validate
 from kernels._jit import exp_f32, jit, jit_parallel
-from kernels.linear import swiglu_core, swiglu_ffn_reference
+from kernels.linear import grouped_nt, swiglu_ffn_reference, swiglu_gate
 from kernels.sampling import row_topk
 
 
@@ -47,11 +49,15 @@ def _group_by_expert(experts, n_experts):
 
 
 @jit_parallel
-def _scatter_add(out, rows, tokens, weights):
-    """out[tokens[i]] += weights[i] * rows[i]; tokens are distinct within one expert."""
-    for i in prange(tokens.size):
-        for j in range(out.shape[1]):
-            out[tokens[i], j] += weights[i] * rows[i, j]
+def _combine(out, down, slot_rows, weights):
+    """out[t] = sum over t's slots s of weights[t, s] * down[slot_rows[t, s]] (per token, so
+    no two threads write one row)."""
+    for t in prange(out.shape[0]):
+        for s in range(weights.shape[1]):
+            w = weights[t, s]
+            row = down[slot_rows[t, s]]
+            for j in range(out.shape[1]):
+                out[t, j] += w * row[j]
 
 
 def moe_route(logits: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,14 +100,21 @@ def moe_ffn(x: np.ndarray, router_logits: np.ndarray, w_gate: np.ndarray, w_up: 
     _validate.shape("router_logits", router_logits, (x.shape[0], w_gate.shape[0]))
     weights, experts = moe_route(router_logits, top_k)
     order, starts = _group_by_expert(experts, w_gate.shape[0])
-    flat_weights = weights.reshape(-1)
+    tokens = order // top_k
+    rows = np.ascontiguousarray(x[tokens])
+    n_rows, ff = rows.shape[0], w_gate.shape[1]
+    chunks = max(1, 2 * numba.get_num_threads() // max(1, int(np.count_nonzero(np.diff(starts)))))
+    gate = np.empty((n_rows, ff), np.float32)
+    up = np.empty((n_rows, ff), np.float32)
+    grouped_nt(rows, w_gate, gate, starts, min(chunks, max(1, ff // 3)))
+    grouped_nt(rows, w_up, up, starts, min(chunks, max(1, ff // 3)))
+    swiglu_gate(gate, up)
+    down = np.empty((n_rows, x.shape[1]), np.float32)
+    grouped_nt(gate, w_down, down, starts, min(chunks, max(1, x.shape[1] // 3)))
+    slot_rows = np.empty(order.size, np.int64)
+    slot_rows[order] = np.arange(order.size)
     out = np.zeros_like(x)
-    for e in range(w_gate.shape[0]):
-        assigned = order[starts[e]:starts[e + 1]]
-        if assigned.size:
-            tokens = assigned // top_k
-            rows = swiglu_core(np.ascontiguousarray(x[tokens]), w_gate[e], w_up[e], w_down[e])
-            _scatter_add(out, rows, tokens, np.ascontiguousarray(flat_weights[assigned]))
+    _combine(out, down, slot_rows.reshape(weights.shape), weights)
     return out
 
 
