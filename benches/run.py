@@ -16,9 +16,9 @@ import numpy as np
 
 from benches.timing import settle
 from perfmodel.errors import SeedchipError
-from workloads.config import WorkloadConfig
+from workloads.config import WorkloadConfig, check_batch
 from workloads.runnable import Backend, DecoderModel, DlrmModel, Model, Sampler, build
-from workloads.runnable.layers import check_batch
+from workloads.runnable.inputs import prompts
 
 SHOWN_SCORES = 8
 
@@ -74,7 +74,7 @@ def prepare(config: WorkloadConfig, settings: RunSettings) -> Prepared:
     rng = np.random.default_rng([s.seed, 1])
     if isinstance(model, DecoderModel):
         check_batch(s.batch)
-        inputs = rng.integers(0, config.vocab, (s.batch, s.prompt), dtype=np.int64)
+        inputs = prompts(rng, s.batch, s.prompt, config.vocab)
         model.prompts_fit(inputs, s.output)
     else:
         inputs = model.inputs(s.batch, rng)

@@ -22,7 +22,7 @@ from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
 from workloads.config import load_workload
 from workloads.graphs import graph
-from workloads.runnable.inputs import zipf_indices
+from workloads.runnable.inputs import prompts, zipf_indices
 
 Runner = Callable[[], object]
 
@@ -251,8 +251,8 @@ def _decoder_and_prompts(workload: str, batch: int, length: int):
     """A small decoder preset built with the kernels, and ``batch`` random prompts."""
     from workloads.runnable import backend, build
     config = load_workload(workload)
-    prompts = _rng(batch, length).integers(0, config.vocab, (batch, length))
-    return config, build(config, seed=length), backend("kernels"), prompts
+    drawn = prompts(_rng(batch, length), batch, length, config.vocab)
+    return config, build(config, seed=length), backend("kernels"), drawn
 
 
 def _prefill(workload: str, batch: int, prompt: int) -> Case:

@@ -211,6 +211,12 @@ WorkloadConfig = Union[RecConfig, TwoTowerConfig, LlmConfig]
 # ---------------------------------------------------------------- loading
 
 
+def check_batch(batch: int) -> None:
+    """An integer batch of at least one (a bool is not a batch)."""
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise SeedchipError(f"batch must be an integer >= 1, got {batch!r}")
+
+
 def preset_names() -> list[str]:
     """Names of the built-in workload presets, sorted."""
     return tomlfile.preset_names(PRESET_DIR)

@@ -31,8 +31,7 @@ from collections import Counter
 
 from perfmodel.ops import (Collective, CrossLayer, DotInteraction, Elementwise, EmbeddingBag,
                            Gemm, Node, TopK)
-from perfmodel.errors import SeedchipError
-from workloads.config import RecConfig, Table, TwoTowerConfig
+from workloads.config import RecConfig, Table, TwoTowerConfig, check_batch
 from workloads.precision import Precision
 
 
@@ -41,7 +40,7 @@ POOLED_BYTES = 4  # pooled embeddings are fp32 (see perfmodel.ops)
 
 def dlrm_graph(config: RecConfig, batch: int, p: Precision, shards: int = 1) -> list[Node]:
     """Ops one chip of ``shards`` runs to score ``batch`` samples (user-item pairs)."""
-    _check_batch(batch)
+    check_batch(batch)
     c = config
     batch = math.ceil(batch / shards)
     nodes = _mlp(batch, c.dense_features, c.bottom_mlp, p, "bottom", last_relu=True)
@@ -67,7 +66,7 @@ def two_tower_graph(config: TwoTowerConfig, batch: int, p: Precision,
                     shards: int = 1) -> list[Node]:
     """Ops one chip of ``shards`` runs to score ``batch`` samples: ceil(batch / candidates)
     users, each against up to ``candidates`` items."""
-    _check_batch(batch)
+    check_batch(batch)
     c = config
     users = math.ceil(batch / c.candidates)
     scored = math.ceil(math.ceil(batch / users) / shards)
@@ -85,11 +84,6 @@ def two_tower_graph(config: TwoTowerConfig, batch: int, p: Precision,
                   Node(Collective("all_gather", float(users) * top_k * 12 * shards, shards), 1,
                        "shard_topk_gather")]
     return nodes
-
-
-def _check_batch(batch: int) -> None:
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise SeedchipError(f"batch must be an integer >= 1, got {batch!r}")
 
 
 def _mlp(rows: int, width_in: int, widths: tuple[int, ...], p: Precision, name: str,

@@ -13,11 +13,12 @@ import os
 import numpy as np
 
 from perfmodel.errors import SeedchipError
+from perfmodel.ops import DTYPE_BYTES
 from workloads.config import LlmConfig, RecConfig, TwoTowerConfig, WorkloadConfig
+from workloads.graphs import param_count
 from workloads.runnable.backend import Backend, backend
 from workloads.runnable.decoder import DecoderModel, Sampler, build_decoder
 from workloads.runnable.dlrm import DlrmModel, build_dlrm
-from workloads.graphs import param_count
 from workloads.runnable.layers import TABLE_DTYPES
 from workloads.runnable.two_tower import TwoTowerModel, build_two_tower
 
@@ -47,13 +48,12 @@ def build(config: WorkloadConfig, seed: int = 0, table_dtype: str = "fp32") -> M
     raise SeedchipError(f"cannot build a runnable model of {type(config).__name__}")
 
 
-TABLE_BYTES = {"fp32": 4, "fp16": 2, "int8": 1}
 HOST_MEMORY_SHARE = 0.8  # leave room for inputs, activations and the KV cache
 
 
 def _check_fits_host(config: WorkloadConfig, table_dtype: str) -> None:
     """Refuse, before allocating, a model whose weights need more than the host's memory."""
-    needed_bytes = param_count(config) * TABLE_BYTES[table_dtype]
+    needed_bytes = param_count(config) * DTYPE_BYTES[table_dtype]
     host_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if needed_bytes > HOST_MEMORY_SHARE * host_bytes:
         raise SeedchipError(f"{config.name} needs {needed_bytes / 2**30:.1f} GiB of weights and "

@@ -8,7 +8,7 @@ runnable workloads and the benches do that, never the model path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -42,15 +42,11 @@ def backend(name: str) -> Backend:
     """``"kernels"`` (the Numba kernels, what ``seedchip run`` measures) or ``"numpy"``."""
     import kernels
     if name == "kernels":
-        return Backend(name, **{field: getattr(kernels, field) for field in _OPS})
+        return Backend(name, **{op.name: getattr(kernels, op.name) for op in fields(Backend)
+                                 if op.name != "name"})
     if name == "numpy":
         return _numpy_backend()
     raise ValueError(f"backend must be one of {BACKENDS}, got {name!r}")
-
-
-_OPS = ("linear", "swiglu_ffn", "moe_ffn", "embedding_bag", "embedding_bag_int8",
-        "dot_interaction", "dcn_cross", "attention_prefill", "attention_decode", "rope",
-        "rms_norm", "layer_norm", "topk", "greedy", "sample_top_k_top_p")
 
 
 def _numpy_backend() -> Backend:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perfmodel.errors import SeedchipError
-from workloads.config import LlmConfig
+from workloads.config import LlmConfig, check_batch
 from workloads.runnable.backend import Backend
-from workloads.runnable.layers import Dense, check_batch, dense, normal
+from workloads.runnable.layers import Dense, dense, normal
 
 NORM_EPS = 1e-5
 ROPE_THETA = 10000.0

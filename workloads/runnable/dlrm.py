@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from perfmodel.errors import SeedchipError
-from workloads.config import RecConfig
+from workloads.config import RecConfig, check_batch
 from workloads.runnable.backend import Backend
 from workloads.runnable.inputs import Bags, dense_features, expand_tables, table_bags
-from workloads.runnable.layers import (Dense, EmbeddingTable, check_bags, check_batch,
+from workloads.runnable.layers import (Dense, EmbeddingTable, check_bags,
                                        embedding_table, mlp, normal, run_mlp, sigmoid)
 
 

@@ -119,11 +119,6 @@ def check_bags(bags: list[Bags], tables: list[EmbeddingTable], batch: int) -> No
             raise SeedchipError(f"{where} offsets: expected {batch} bags, got {bag.offsets.size}")
 
 
-def check_batch(batch: int) -> None:
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-        raise SeedchipError(f"batch must be an integer >= 1, got {batch!r}")
-
-
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Overflow-free float32 logistic function."""
     return (np.float32(0.5) * (1 + np.tanh(np.float32(0.5) * x))).astype(np.float32)

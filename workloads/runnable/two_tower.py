@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workloads.config import TwoTowerConfig
+from workloads.config import TwoTowerConfig, check_batch
 from workloads.runnable.backend import Backend
 from workloads.runnable.inputs import Bags, expand_tables, table_bags
-from workloads.runnable.layers import (Dense, EmbeddingTable, check_bags, check_batch,
+from workloads.runnable.layers import (Dense, EmbeddingTable, check_bags,
                                        embedding_table, mlp, run_mlp)
 
 
