@@ -99,6 +99,14 @@ def gemm_nt_block(x, w, y):
             _tile_1x3(x, w, y, i, j0)
 
 
+@jit_inline
+def _column_range(chunk, chunks, n):
+    """Weight rows [begin, end) of task ``chunk`` of ``chunks``, cut at tile boundaries."""
+    begin = (chunk * n // chunks) // _TILE_COLS * _TILE_COLS
+    end = n if chunk == chunks - 1 else ((chunk + 1) * n // chunks) // _TILE_COLS * _TILE_COLS
+    return begin, end
+
+
 @jit_parallel
 def grouped_nt(x, w, y, starts, col_chunks):
     """y[s:t] = x[s:t] @ w[e].T for every group e with rows s, t = starts[e], starts[e + 1]
@@ -114,8 +122,7 @@ def grouped_nt(x, w, y, starts, col_chunks):
         xe = x[starts[e]:starts[e + 1]]
         ye = y[starts[e]:starts[e + 1]]
         we = w[e]
-        c_begin = (cc * n // col_chunks) // _TILE_COLS * _TILE_COLS
-        c_end = n if cc == col_chunks - 1 else ((cc + 1) * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        c_begin, c_end = _column_range(cc, col_chunks, n)
         full = rows // _TILE_ROWS * _TILE_ROWS
         for j0 in range(c_begin, c_end, _TILE_COLS):
             for i0 in range(0, full, _TILE_ROWS):
@@ -136,8 +143,7 @@ def _gemm_nt(x, w, y, row_chunks, col_chunks, block_cols):
         cc = task - rc * col_chunks
         t_begin = rc * row_tiles // row_chunks
         t_end = (rc + 1) * row_tiles // row_chunks
-        c_begin = (cc * n // col_chunks) // _TILE_COLS * _TILE_COLS
-        c_end = n if cc == col_chunks - 1 else ((cc + 1) * n // col_chunks) // _TILE_COLS * _TILE_COLS
+        c_begin, c_end = _column_range(cc, col_chunks, n)
         for jb in range(c_begin, c_end, block_cols):
             jb_end = min(jb + block_cols, c_end)
             for t in range(t_begin, t_end):
