@@ -170,6 +170,16 @@ def _overhead(rounds: int) -> Measurement:
                        "parallel region")
 
 
+def _l3_bytes(system: SystemInfo) -> int:
+    l3 = system.cache(3)
+    return l3.size_bytes if l3 else 8 * 2**20
+
+
+def _dram_buffer_bytes(scale: Scale, l3_bytes: int) -> int:
+    """A buffer far larger than the last-level cache, so reads come from DRAM."""
+    return max(scale.dram_buffer_bytes, scale.l3_multiple * l3_bytes)
+
+
 @dataclass(frozen=True)
 class Drift:
     """How fast the host runs now against its chip file: current / calibrated, per ceiling."""
@@ -190,7 +200,8 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
     rounds = scale.rounds
     gemm = _gemm(0, scale.gemm_sizes[0], rounds).value
     vector = _vector(threads, rounds).value
-    dram = _read("dram_read", scale.dram_buffer_bytes, threads, rounds, "beyond L3").value
+    dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
+    dram = _read("dram_read", dram_bytes, threads, rounds, "beyond L3").value
     return Drift(gemm / chip.peak_flops_per_s("fp32"), vector / chip.vector_flops_per_s,
                  dram / chip.main_memory.bandwidth_bytes_per_s)
 
@@ -206,10 +217,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     system = system_info()
     threads = numba.get_num_threads()
     l2 = system.cache(2)
-    l3 = system.cache(3)
     l2_bytes = (l2.size_bytes if l2 else 256 * 2**10) * threads
-    l3_bytes = l3.size_bytes if l3 else 8 * 2**20
-    dram = max(scale.dram_buffer_bytes, scale.l3_multiple * l3_bytes)
+    l3_bytes = _l3_bytes(system)
+    dram = _dram_buffer_bytes(scale, l3_bytes)
     rounds = scale.rounds
     steps: list[tuple[str, Callable[[], Measurement]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size, rounds))
