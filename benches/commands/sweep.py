@@ -224,9 +224,10 @@ def sweep_command(chip_name: str, settings: tuple[str, ...], workload_name: str 
         check_replaceable(out_path, _written_by_sweep, "seedchip sweep results file")
     axes = [parse_vary(text) for text in varies]
     pair = _pair(pareto) if pareto else None
-    chip = load_chip(chip_name, parse_settings(settings))
+    overrides = parse_settings(settings)
+    chip = load_chip(chip_name, overrides)
     workloads = _workloads(chip, workload_name, mix, batch, dtype, prompt, output_tokens)
-    grid: Grid = build_grid(chip_name, axes, parse_settings(settings))
+    grid: Grid = build_grid(chip_name, axes, overrides)
     result = sweep(grid, workloads, chip, parse_cost(price, years, usd_per_kwh, pue))
     if not result.fits.any():
         raise SeedchipError(f"no grid point's main memory holds {', '.join(result.workloads)}")
