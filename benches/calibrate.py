@@ -1,10 +1,12 @@
 """Calibrate the host: microbenchmarks only, written as a chip file perfmodel loads like any preset.
 
-Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memory:
+Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memory, the
+rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`):
 
 - matrix peak: the project's own GEMM kernel (`kernels.linear`, fp32) on square
   problems of `GEMM_SIZES`;
-- vector peak: independent FMAs over an L1-resident array per thread;
+- vector peak: independent FMAs on register-resident values per thread (no load or
+  store per FMA: the units' peak, as the GEMM's is the matrix peak);
 - transcendental rate: vectorised exp (the kernels' own `exp_f32`) likewise;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
@@ -26,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from benches.system import SystemInfo, system_info
-from benches.timing import Timing, measure
+from benches.timing import Timing, measure_interleaved
 from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
@@ -43,16 +45,18 @@ class Scale:
     gemm_sizes: tuple[int, ...] = GEMM_SIZES
     dram_buffer_bytes: int = 512 * 2**20
     gather_rows: int = 1 << 18
-    rounds: int = 7
+    rounds: int = 51  # interleaved: each figure's samples span the whole calibration
+    drift_rounds: int = 7
     l3_multiple: int = 4  # the DRAM buffer is at least this many times the L3
 
     @property
     def steps(self) -> int:
-        return len(self.gemm_sizes) + 10
+        """Progress steps: one per microbenchmark set up, one per round."""
+        return len(self.gemm_sizes) + 10 + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
-             l3_multiple=0)
+             drift_rounds=5, l3_multiple=0)
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,20 @@ class Calibration:
         return next(m.value for m in self.measurements if m.name == name)
 
 
-def _rate(name: str, amount: float, timing: Timing, dimension: str, detail: str) -> Measurement:
-    """``amount`` (flops or bytes) per call over the median time; spread as measured."""
-    return Measurement(name, amount / timing.median_s, dimension, timing.spread, detail)
+@dataclass(frozen=True)
+class Probe:
+    """A microbenchmark ready to time: ``run`` is one call, ``result`` turns its timing
+    into the calibrated figure."""
+
+    run: Callable[[], object]
+    result: Callable[[Timing], Measurement]
+
+
+def _rate_probe(name: str, run: Callable[[], object], amount: float, dimension: str,
+                detail: str) -> Probe:
+    """``amount`` (flops or bytes) per call of ``run`` over its median time."""
+    return Probe(run, lambda timing: Measurement(name, amount / timing.median_s, dimension,
+                                                 timing.spread, detail))
 
 
 def _floats(count: int) -> np.ndarray:
@@ -87,74 +102,73 @@ def _floats(count: int) -> np.ndarray:
     return np.ones(max(count, 1), dtype=np.float32)
 
 
-def _gemm(index: int, size: int, rounds: int) -> Measurement:
+def _gemm(index: int, size: int) -> Probe:
     import kernels
 
     rng = np.random.default_rng(size)
     x = rng.standard_normal((size, size), dtype=np.float32)
     w = rng.standard_normal((size, size), dtype=np.float32)
-    timing = measure(lambda: kernels.linear(x, w), rounds)
-    return _rate(f"gemm_{index}", 2.0 * size**3, timing, units.FLOP_PER_S,
-                 f"kernels.linear fp32 {size}x{size}x{size}")
+    return _rate_probe(f"gemm_{index}", lambda: kernels.linear(x, w), 2.0 * size**3,
+                       units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{size}")
 
 
-def _vector(threads: int, rounds: int) -> Measurement:
-    from kernels.membench import fma_throughput
+def _vector(threads: int) -> Probe:
+    from kernels.membench import FMA_LANES, fma_throughput
 
-    x = _floats(threads * 2048).reshape(threads, 2048)
-    iterations = 4000
-    timing = measure(lambda: fma_throughput(x, iterations, np.float32(0.999),
-                                            np.float32(0.001)), rounds)
-    return _rate("vector", 2.0 * iterations * x.size, timing, units.FLOP_PER_S,
-                 f"fma over {threads} x 8 KiB")
+    x = _floats(threads * FMA_LANES).reshape(threads, FMA_LANES)
+    iterations = 200_000
+    return _rate_probe("vector", lambda: fma_throughput(x, iterations, np.float32(0.999),
+                                                        np.float32(0.001)),
+                       2.0 * iterations * x.size, units.FLOP_PER_S,
+                       f"register-resident fma, {threads} x {FMA_LANES} lanes")
 
 
-def _transcendental(threads: int, rounds: int) -> Measurement:
+def _transcendental(threads: int) -> Probe:
     from kernels.membench import exp_throughput
 
     x = _floats(threads * 2048).reshape(threads, 2048)
     iterations = 500
-    timing = measure(lambda: exp_throughput(x, iterations), rounds)
-    return _rate("transcendental", float(iterations * x.size), timing, units.FLOP_PER_S,
-                 f"vectorised exp over {threads} x 8 KiB (exp/s)")
+    return _rate_probe("transcendental", lambda: exp_throughput(x, iterations),
+                       float(iterations * x.size), units.FLOP_PER_S,
+                       f"vectorised exp over {threads} x 8 KiB (exp/s)")
 
 
-def _read(name: str, buffer_bytes: int, threads: int, rounds: int, detail: str) -> Measurement:
+def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Probe:
     from kernels.membench import stream_read_repeat
 
     a = _floats(buffer_bytes // 4)
     repeats = max(1, (256 * 2**20) // a.nbytes)
-    timing = measure(lambda: stream_read_repeat(a, repeats, threads), rounds)
-    return _rate(name, float(repeats * a.nbytes), timing, units.BYTES_PER_S,
-                 f"{detail}: {units.format_quantity(a.nbytes, units.BYTES, binary=True)} "
-                 f"read {repeats}x")
+    return _rate_probe(name, lambda: stream_read_repeat(a, repeats, threads),
+                       float(repeats * a.nbytes), units.BYTES_PER_S,
+                       f"{detail}: {units.format_quantity(a.nbytes, units.BYTES, binary=True)} "
+                       f"read {repeats}x")
 
 
-def _triad(buffer_bytes: int, rounds: int) -> Measurement:
+def _triad(buffer_bytes: int) -> Probe:
     from kernels.membench import triad
 
     arrays = [_floats(buffer_bytes // 4 // 4) for _ in range(3)]
-    timing = measure(lambda: triad(arrays[0], arrays[1], arrays[2], np.float32(3.0)), rounds)
-    return _rate("dram_triad", 3.0 * arrays[0].nbytes, timing, units.BYTES_PER_S,
-                 f"a = b + s*c, 3 x {units.format_quantity(arrays[0].nbytes, units.BYTES, binary=True)}"
-                 ", counted as STREAM does (no write-allocate)")
+    return _rate_probe("dram_triad", lambda: triad(arrays[0], arrays[1], arrays[2],
+                                                   np.float32(3.0)),
+                       3.0 * arrays[0].nbytes, units.BYTES_PER_S,
+                       f"a = b + s*c, 3 x {units.format_quantity(arrays[0].nbytes, units.BYTES, binary=True)}"
+                       ", counted as STREAM does (no write-allocate)")
 
 
-def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, rounds: int,
-            detail: str) -> Measurement:
+def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str) -> Probe:
     from kernels.membench import gather_rows_sum
 
     dim = GATHER_ROW_BYTES // 4
     table = _floats(table_bytes // 4).reshape(-1, dim)
     rows = np.random.default_rng(7).integers(0, table.shape[0], gather_rows, dtype=np.int64)
     out = np.zeros((threads * 4, dim), dtype=np.float32)
-    timing = measure(lambda: gather_rows_sum(table, rows, out), rounds)
-    return _rate(name, float(gather_rows * GATHER_ROW_BYTES), timing, units.BYTES_PER_S,
-                 f"{detail}: {gather_rows} random {GATHER_ROW_BYTES} B rows of a "
-                 f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
+    return _rate_probe(name, lambda: gather_rows_sum(table, rows, out),
+                       float(gather_rows * GATHER_ROW_BYTES), units.BYTES_PER_S,
+                       f"{detail}: {gather_rows} random {GATHER_ROW_BYTES} B rows of a "
+                       f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
 
 
-def _overhead(rounds: int) -> Measurement:
+def _overhead() -> Probe:
     import kernels
 
     x = _floats(16).reshape(1, 16)
@@ -164,10 +178,9 @@ def _overhead(rounds: int) -> Measurement:
         for _ in range(OVERHEAD_CALLS):
             kernels.rms_norm(x, weight)
 
-    timing = measure(calls, rounds)
-    return Measurement("overhead", timing.median_s / OVERHEAD_CALLS, units.SECONDS,
-                       timing.spread, "kernels.rms_norm on [1, 16]: wrapper, dispatch and a "
-                       "parallel region")
+    return Probe(calls, lambda timing: Measurement(
+        "overhead", timing.median_s / OVERHEAD_CALLS, units.SECONDS, timing.spread,
+        "kernels.rms_norm on [1, 16]: wrapper, dispatch and a parallel region"))
 
 
 def _l3_bytes(system: SystemInfo) -> int:
@@ -197,18 +210,27 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
     import numba
 
     threads = numba.get_num_threads()
-    rounds = scale.rounds
-    gemm = _gemm(0, scale.gemm_sizes[0], rounds).value
-    vector = _vector(threads, rounds).value
     dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
-    dram = _read("dram_read", dram_bytes, threads, rounds, "beyond L3").value
-    return Drift(gemm / chip.peak_flops_per_s("fp32"), vector / chip.vector_flops_per_s,
-                 dram / chip.main_memory.bandwidth_bytes_per_s)
+    gemm, vector, dram = _measure([_gemm(0, scale.gemm_sizes[0]), _vector(threads),
+                                   _read("dram_read", dram_bytes, threads, "beyond L3")],
+                                  scale.drift_rounds)
+    return Drift(gemm.value / chip.peak_flops_per_s("fp32"),
+                 vector.value / chip.vector_flops_per_s,
+                 dram.value / chip.main_memory.bandwidth_bytes_per_s)
+
+
+def _measure(probes: list[Probe], rounds: int,
+             on_round: Callable[[int], None] = lambda index: None) -> list[Measurement]:
+    """Time the probes together, rounds interleaved (see ``benches.timing``)."""
+    timings = measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round)
+    return [probe.result(timing) for probe, timing in zip(probes, timings)]
 
 
 def calibrate(on_step: Callable[[str], None] = lambda name: None,
               scale: Scale = Scale()) -> Calibration:
-    """Run every microbenchmark; ``on_step`` is told the name of each before it runs.
+    """Set up every microbenchmark, then time them all with interleaved rounds, so that each
+    figure is the median over the whole run; ``on_step`` is told the name of each
+    microbenchmark as it is set up, then "round i" after each round (``scale.steps`` calls).
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``.
     """
@@ -220,29 +242,29 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     l2_bytes = (l2.size_bytes if l2 else 256 * 2**10) * threads
     l3_bytes = _l3_bytes(system)
     dram = _dram_buffer_bytes(scale, l3_bytes)
-    rounds = scale.rounds
-    steps: list[tuple[str, Callable[[], Measurement]]] = [
-        *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size, rounds))
+    steps: list[tuple[str, Callable[[], Probe]]] = [
+        *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size))
           for i, size in enumerate(scale.gemm_sizes)),
-        ("vector", lambda: _vector(threads, rounds)),
-        ("transcendental", lambda: _transcendental(threads, rounds)),
-        ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, rounds,
-                                  "half of L2 per thread")),
-        ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, rounds, "half of L3")),
-        ("DRAM read", lambda: _read("dram_read", dram, threads, rounds, "beyond L3")),
-        ("DRAM triad", lambda: _triad(dram, rounds)),
+        ("vector", lambda: _vector(threads)),
+        ("transcendental", lambda: _transcendental(threads)),
+        ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
+        ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, "half of L3")),
+        ("DRAM read", lambda: _read("dram_read", dram, threads, "beyond L3")),
+        ("DRAM triad", lambda: _triad(dram)),
         ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, scale.gather_rows,
-                                      rounds, "L2-resident")),
+                                      "L2-resident")),
         ("L3 gather", lambda: _gather("l3_gather", l3_bytes // 2, threads, scale.gather_rows,
-                                      rounds, "L3-resident")),
+                                      "L3-resident")),
         ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, threads, scale.gather_rows,
-                                        rounds, "DRAM")),
-        ("overhead", lambda: _overhead(rounds)),
+                                        "DRAM")),
+        ("overhead", _overhead),
     ]
-    assert len(steps) == scale.steps
-    measurements = []
+    assert len(steps) + scale.rounds == scale.steps
+    probes = []
     for name, step in steps:
         on_step(name)
-        measurements.append(step())
+        probes.append(step())
+    measurements = _measure(probes, scale.rounds,
+                            on_round=lambda index: on_step(f"round {index + 1}"))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

@@ -27,7 +27,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     line = (l2 or l3).line_bytes if (l2 or l3) else 64
     gemm = max(m.value for m in c.measurements if m.name.startswith("gemm_"))
     lines = [f"{HEADER} on {c.date}.",
-             "# Microbenchmarks only (median of >= 5 rounds after warm-up; spread = "
+             "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
              "(max - min) / median):"]
     for m in c.measurements:
         lines.append(f"#   {m.name:<12} {units.format_quantity(m.value, m.dimension):>14}"

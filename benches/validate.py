@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import measure
+from benches.timing import measure_interleaved
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -215,13 +215,23 @@ def kernel_cases(quick: bool = False) -> list[Case]:
     ]
 
 
-def run_case(case: Case, chip: Chip, rounds: int) -> CaseResult:
-    """Measure a case (median of ``rounds`` after warm-up) and predict it with ``chip``."""
-    run, nodes = case.prepare()
-    timing = measure(run, rounds=rounds)
-    graph = time_graph(nodes, chip)
-    return CaseResult(case.group, case.kind, case.name, float(graph.total_s), timing.median_s,
-                      timing.spread, graph.bound)
+def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
+              on_progress: Callable[[str], None] = lambda label: None) -> list[CaseResult]:
+    """Prepare every case, measure them all with interleaved rounds (median of ``rounds``)
+    and predict each with ``chip``. ``on_progress`` is told each prepared case's name,
+    then each finished round."""
+    prepared = []
+    for case in cases:
+        prepared.append(case.prepare())
+        on_progress(case.name)
+    timings = measure_interleaved([run for run, _ in prepared], rounds,
+                                  on_round=lambda index: on_progress(f"round {index + 1}"))
+    results = []
+    for case, (_, nodes), timing in zip(cases, prepared, timings):
+        graph = time_graph(nodes, chip)
+        results.append(CaseResult(case.group, case.kind, case.name, float(graph.total_s),
+                                  timing.median_s, timing.spread, graph.bound))
+    return results
 
 
 def summarize(results: Sequence[CaseResult]) -> list[Summary]:

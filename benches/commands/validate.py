@@ -80,16 +80,14 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         from benches.plots import check_plot_path
         check_plot_path(plot_path)
     from benches.calibrate import drift
-    from benches.validate import all_cases, run_case, summarize  # imports numba
+    from benches.validate import all_cases, run_cases, summarize  # imports numba
 
     cases = all_cases(quick)
     rounds = 5 if quick else 7
-    results = []
     drifts = [_drift_row("before", drift(chip))]
-    with click.progressbar(cases, label="validating", file=sys.stderr,
-                           item_show_func=lambda case: case.name if case else "") as bar:
-        for case in bar:
-            results.append(run_case(case, chip, rounds))
+    with click.progressbar(length=len(cases) + rounds, label="validating", file=sys.stderr,
+                           item_show_func=lambda label: label) as bar:
+        results = run_cases(cases, chip, rounds, lambda label: bar.update(1, label))
     drifts.append(_drift_row("after", drift(chip)))
     rows = [_case_row(result) for result in results]
     summary = [_summary_row(item) for item in summarize(results)]

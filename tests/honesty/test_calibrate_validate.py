@@ -8,7 +8,7 @@ from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, TINY, Calibration
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
-from benches.validate import (Case, CaseResult, _decode, all_cases, kernel_cases, run_case,
+from benches.validate import (Case, CaseResult, _decode, all_cases, kernel_cases, run_cases,
                               summarize, workload_cases)
 from perfmodel import ops
 from perfmodel import units
@@ -38,7 +38,7 @@ def test_quick_cases_cover_every_kernel_kind_and_workload_family():
 
 
 def test_a_workload_case_runs_the_model_and_predicts_it_with_its_graph():
-    result = run_case(_decode("llama-tiny", 2, 16), load_chip("host-cpu"), rounds=5)
+    [result] = run_cases([_decode("llama-tiny", 2, 16)], load_chip("host-cpu"), rounds=5)
     assert result.group == "workload" and result.kind == "llama-tiny decode"
     assert result.measured_s > 0 and result.predicted_s > 0 and result.bound
 
@@ -108,7 +108,8 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    assert len(steps) == TINY.steps == len(calibration.measurements)
+    assert len(steps) == TINY.steps == len(calibration.measurements) + TINY.rounds
+    assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
     for measurement in calibration.measurements:
         assert measurement.value > 0 and measurement.spread >= 0
     path = tmp_path / "host.toml"
@@ -116,7 +117,7 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     assert load_chip(str(path)).peak_flops_per_s("fp32") > 0
 
 
-def test_a_case_is_measured_and_predicted():
+def test_cases_are_measured_together_and_predicted_in_order():
     import numpy as np
 
     def prepare():
@@ -125,9 +126,15 @@ def test_a_case_is_measured_and_predicted():
         return (lambda: kernels.linear(x, w)), [ops.Node(ops.Gemm(4, 16, 32, dtype="fp32"))]
 
     chip = load_chip("host-cpu")
-    result = run_case(Case("kernel", "gemm", "tiny", ("tiny",), prepare), chip, rounds=5)
-    assert result.measured_s > 0 and result.predicted_s >= chip.op_overhead_s
-    assert result.ratio == pytest.approx(result.predicted_s / result.measured_s)
+    cases = [Case("kernel", "gemm", "tiny", ("tiny",), prepare),
+             Case("kernel", "gemm", "tiny again", ("tiny again",), prepare)]
+    progress = []
+    results = run_cases(cases, chip, rounds=5, on_progress=progress.append)
+    assert progress == ["tiny", "tiny again"] + [f"round {i}" for i in range(1, 6)]
+    assert [result.name for result in results] == ["tiny", "tiny again"]
+    for result in results:
+        assert result.measured_s > 0 and result.predicted_s >= chip.op_overhead_s
+        assert result.ratio == pytest.approx(result.predicted_s / result.measured_s)
 
 
 def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
