@@ -5,7 +5,7 @@
 - compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
   exp/tanh evaluations at the chip's transcendental rate (not overlapped: conservative).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
-  it (streamed operands: the first level whose capacity fits its footprint; gathered
+  it (streamed operands: the first level that fits it and the op's smaller ones; gathered
   embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
   through that level and every faster one; each level's time is the bytes through it
   over its achievable bandwidth. A random row read pays whole transactions: the first
@@ -106,17 +106,22 @@ def _compute_rate(op: Op, chip: Chip) -> float:
 def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, ...]:
     """Bytes through each memory level (fastest first) and the seconds they take.
 
-    A streamed operand lives in the fastest level that holds it; since capacities grow
-    outwards, its bytes pass through level j exactly when level j-1 is too small.
+    A streamed operand lives in the fastest level that holds it together with the op's
+    other streamed operands no larger than it (an input and output of 30 MB each do not
+    both stay in a 32 MB cache; a small activation stays while large weights stream
+    past); weights inside a graph compete with the graph's other weights instead. Since capacities grow outwards, an operand's bytes pass through level j
+    exactly when level j-1 is too small.
     """
     levels = chip.memory
     stream_bytes = [0.0] * len(levels)
     gather_bytes = [0.0] * len(levels)
-    for operand in op.operands():
+    operands = op.operands()
+    streamed = [o.footprint_bytes for o in operands if not o.is_gather]
+    for operand in operands:
         if operand.is_gather:
             _add_gather(operand, levels, residency.table_share, stream_bytes, gather_bytes)
             continue
-        footprint = operand.footprint_bytes
+        footprint = sum(size for size in streamed if size <= operand.footprint_bytes)
         if operand.role == "weight" and residency.weight_footprint_bytes is not None:
             footprint = residency.weight_footprint_bytes
         stream_bytes[0] = stream_bytes[0] + operand.bytes

@@ -36,6 +36,15 @@ def test_gemv_with_weights_off_chip_is_memory_bound(toy):
     assert timing.memory_s == pytest.approx(weights / 0.8e12)
 
 
+def test_operands_that_fit_only_one_at_a_time_go_off_chip(toy):
+    both_fit = ops.Softmax(rows=1024, cols=10 * 1024, dtype="bf16")  # 20 + 20 MiB <= 64 MiB SRAM
+    timing = roofline.time(both_fit, toy)
+    assert timing.levels[1].bytes == 0
+    doubled = ops.Softmax(rows=1024, cols=20 * 1024, dtype="bf16")  # 40 MiB each fits, 80 does not
+    timing = roofline.time(doubled, toy)
+    assert timing.levels[1].bytes == doubled.bytes()
+
+
 def test_operands_that_fit_on_chip_are_served_from_sram(toy):
     gemv = ops.Gemm(1, 4096, 4096, dtype="bf16")  # 32 MiB of weights fit 64 MiB SRAM
     timing = roofline.time(gemv, toy)
