@@ -174,6 +174,65 @@ def attention_prefill_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, cau
     return np.einsum("bhit,bthd->bihd", scores, v, optimize=True).astype(np.float32)
 
 
+@jit_inline
+def _score_block(qb, keys, group, scale, scores):
+    """scores[h, t] = scale * qb[h] . keys[t, h // group] for every key t of the block.
+
+    Four keys per pass over a query row: one load of the query serves four FMAs, and the
+    four sums are independent chains."""
+    n_keys = keys.shape[0]
+    full = n_keys // 4 * 4
+    for t in range(0, full, 4):
+        for h in range(qb.shape[0]):
+            qh = qb[h]
+            hk = h // group
+            k0, k1, k2, k3 = keys[t, hk], keys[t + 1, hk], keys[t + 2, hk], keys[t + 3, hk]
+            s0 = s1 = s2 = s3 = np.float32(0.0)
+            for d in range(qh.size):
+                x = qh[d]
+                s0 += x * k0[d]
+                s1 += x * k1[d]
+                s2 += x * k2[d]
+                s3 += x * k3[d]
+            scores[h, t] = s0 * scale
+            scores[h, t + 1] = s1 * scale
+            scores[h, t + 2] = s2 * scale
+            scores[h, t + 3] = s3 * scale
+    for t in range(full, n_keys):
+        for h in range(qb.shape[0]):
+            qh = qb[h]
+            kt = keys[t, h // group]
+            s = np.float32(0.0)
+            for d in range(qh.size):
+                s += qh[d] * kt[d]
+            scores[h, t] = s * scale
+
+
+@jit_inline
+def _accumulate_block(weights, values, group, acc):
+    """acc[h] += sum over the block's keys t of weights[h, t] * values[t, h // group].
+
+    Four value rows per pass over an accumulator row: one load and one store of it serve
+    four FMAs."""
+    n_keys = values.shape[0]
+    full = n_keys // 4 * 4
+    for t in range(0, full, 4):
+        for h in range(acc.shape[0]):
+            row = acc[h]
+            hk = h // group
+            v0, v1, v2, v3 = values[t, hk], values[t + 1, hk], values[t + 2, hk], values[t + 3, hk]
+            p0, p1, p2, p3 = weights[h, t], weights[h, t + 1], weights[h, t + 2], weights[h, t + 3]
+            for d in range(row.size):
+                row[d] += p0 * v0[d] + p1 * v1[d] + p2 * v2[d] + p3 * v3[d]
+    for t in range(full, n_keys):
+        for h in range(acc.shape[0]):
+            row = acc[h]
+            vt = values[t, h // group]
+            p = weights[h, t]
+            for d in range(row.size):
+                row[d] += p * vt[d]
+
+
 @jit_parallel
 def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part_acc):
     """Per (sequence, chunk): running max, sum and unnormalised output for every head.
@@ -204,23 +263,12 @@ def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part
         end = (chunk + 1) * length // splits
         for t0 in range(start, end, _DECODE_BLOCK):
             n_keys = min(_DECODE_BLOCK, end - t0)
-            for t in range(n_keys):
-                for h in range(n_heads):
-                    hk = h // group
-                    s = np.float32(0.0)
-                    for d in range(head_dim):
-                        s += q[b, h, d] * k_cache[b, t0 + t, hk, d]
-                    scores[h, t] = s * scale
+            _score_block(q[b], k_cache[b, t0:t0 + n_keys], group, scale, scores)
             _softmax_block(scores, 1, 0, 0, n_keys, False, top, total, alpha)
             for h in range(n_heads):
                 for d in range(head_dim):
                     acc[h, d] *= alpha[h]
-            for t in range(n_keys):
-                for h in range(n_heads):
-                    hk = h // group
-                    p = scores[h, t]
-                    for d in range(head_dim):
-                        acc[h, d] += p * v_cache[b, t0 + t, hk, d]
+            _accumulate_block(scores, v_cache[b, t0:t0 + n_keys], group, acc)
 
 
 @jit_parallel
