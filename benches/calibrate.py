@@ -7,7 +7,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   problems of `GEMM_SIZES`;
 - vector peak: independent FMAs on register-resident values per thread (no load or
   store per FMA: the units' peak, as the GEMM's is the matrix peak);
-- transcendental rate: vectorised exp (the kernels' own `exp_f32`) likewise;
+- transcendental rate: vectorised exp (the kernels' own `exp_f32`) over an L1-resident row
+  per thread;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows: one cache
