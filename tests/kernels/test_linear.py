@@ -1,4 +1,5 @@
-"""linear and swiglu_ffn against numpy, on shapes that straddle the 4x3 tile and the thread split."""
+"""linear and swiglu_ffn against numpy, on shapes that straddle the 4x3 tile, the narrow
+(one weight row at a time) path and the thread split."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from kernels.linear import linear, linear_reference, swiglu_ffn, swiglu_ffn_refe
 from tests.kernels.conftest import normal
 
 # float32 accumulation over `in` terms of unit-variance products: error grows like sqrt(in)
-SHAPES = [(1, 1, 1), (1, 7, 5), (3, 13, 8), (4, 16, 3), (5, 33, 10), (31, 64, 7), (33, 70, 29), (100, 9, 64)]
+SHAPES = [(1, 1, 1), (1, 7, 5), (3, 13, 8), (4, 16, 3), (5, 33, 10), (31, 64, 7), (33, 70, 29), (100, 9, 64),
+          (4, 700, 9), (4, 800, 6), (2, 1600, 5)]  # short x rows streamed per weight row, or not
 
 
 @pytest.mark.parametrize("tokens,inputs,outputs", SHAPES)

@@ -24,3 +24,12 @@ def test_gather_rows_sum(rng):
     out = np.empty((3, 24), np.float32)
     membench.gather_rows_sum(table, rows, out)
     np.testing.assert_allclose(out.sum(axis=0), table[rows].sum(axis=0), rtol=1e-5)
+
+
+def test_fma_throughput_updates_the_register_lanes_only(rng):
+    x = rng.random((2, membench.FMA_LANES + 5), dtype=np.float32)
+    expected = x.copy()
+    for _ in range(3):
+        expected[:, :membench.FMA_LANES] = expected[:, :membench.FMA_LANES] * 0.5 + 1.0
+    membench.fma_throughput(x, 3, np.float32(0.5), np.float32(1.0))
+    np.testing.assert_allclose(x, expected, rtol=1e-6)
