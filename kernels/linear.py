@@ -5,7 +5,7 @@ contiguous rows. A 4x3 register tile (4 rows of x against 3 rows of weight: 12 f
 accumulators that LLVM vectorises along ``in`` into AVX2 FMAs) is the micro-kernel; weight
 rows are walked in blocks that fit in L2 while every row block of x visits them. Threads
 split the rows of x for large batches, and the weight rows when the batch is small
-(decode), so each weight byte is read once; with at most four short rows of x, each
+(decode), so each weight byte is read once; with at most eight short rows of x, each
 weight row is streamed once in memory order against all of them.
 """
 
@@ -23,8 +23,8 @@ _TILE_ROWS = 4
 _TILE_COLS = 3
 _L2_BLOCK_BYTES = 256 * 1024
 _ROW_SPLIT_MIN_ROWS = 32
-_NARROW_MAX_ROWS = 4  # up to this many rows of x (and _NARROW_MAX_X_BYTES of them, so they
-_NARROW_MAX_X_BYTES = 12 * 1024  # stay in L1), weight rows are read one at a time
+_NARROW_MAX_ROWS = 8  # up to this many rows of x (and _NARROW_MAX_X_BYTES of them, so they
+_NARROW_MAX_X_BYTES = 16 * 1024  # stay in L1), weight rows are read one at a time
 
 
 @jit_inline
@@ -138,18 +138,19 @@ def _is_narrow(x):
 def _narrow_columns(x, w, y, begin, end):
     """y[:, begin:end] = x @ w[begin:end].T for a narrow x (``_is_narrow``).
 
-    One weight row at a time, in memory order: a single stream that the hardware
-    prefetcher follows. The 4x3 tiles read three short rows at once and streamed decode
-    weights at under half the read bandwidth (1-4 rows of 512: 2-2.5x slower than this);
-    with longer rows of x, which no longer stay in L1, the tiles are faster."""
+    One weight row at a time, in memory order (a single stream that the hardware
+    prefetcher follows), against four rows of x at a time. The 4x3 tiles read three short
+    rows at once and streamed decode weights at under half the read bandwidth (1-8 rows
+    of 512: 1.3-2.5x slower than this); with longer rows of x, which no longer stay in
+    L1, the tiles are faster."""
     m = x.shape[0]
+    full = m // 4 * 4
     for j in range(begin, end):
         wr = w[j]
-        if m == 4:
-            _dot_4_rows(x, wr, y, j)
-        else:
-            for i in range(m):
-                y[i, j] = _dot(x[i], wr)
+        for i in range(0, full, 4):
+            _dot_4_rows(x[i:i + 4], wr, y[i:i + 4], j)
+        for i in range(full, m):
+            y[i, j] = _dot(x[i], wr)
 
 
 @jit_inline
