@@ -12,29 +12,40 @@ import numpy as np
 from numba import prange
 
 from kernels import _validate
-from kernels._jit import jit, jit_inline, jit_parallel
+from kernels._jit import jit, jit_inline, jit_parallel, max_f32
 from perfmodel.errors import SeedchipError
+
+
+_TOPK_CHUNK = 64
 
 
 @jit_inline
 def row_topk(row, k, values, positions):
-    """The k largest entries of ``row`` into values/positions, descending; ties keep lower index."""
+    """The k largest entries of ``row`` into values/positions, descending; ties keep lower index.
+
+    Once k entries are held, a chunk of the row whose (vectorised) maximum does not beat the
+    k-th is skipped whole: on a long row almost every chunk is, so the scan runs at the
+    speed of a max reduction instead of one compare and branch per element."""
     count = 0
-    for i in range(row.size):
-        v = row[i]
-        if count == k:
-            if not v > values[k - 1]:
-                continue
-            slot = k - 1
-        else:
-            slot = count
-            count += 1
-        while slot > 0 and v > values[slot - 1]:
-            values[slot] = values[slot - 1]
-            positions[slot] = positions[slot - 1]
-            slot -= 1
-        values[slot] = v
-        positions[slot] = i
+    for start in range(0, row.size, _TOPK_CHUNK):
+        chunk = row[start:start + _TOPK_CHUNK]
+        if count == k and not max_f32(chunk) > values[k - 1]:
+            continue
+        for c in range(chunk.size):
+            v = chunk[c]
+            if count == k:
+                if not v > values[k - 1]:
+                    continue
+                slot = k - 1
+            else:
+                slot = count
+                count += 1
+            while slot > 0 and v > values[slot - 1]:
+                values[slot] = values[slot - 1]
+                positions[slot] = positions[slot - 1]
+                slot -= 1
+            values[slot] = v
+            positions[slot] = start + c
 
 
 @jit_parallel
