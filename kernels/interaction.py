@@ -6,20 +6,44 @@ import numpy as np
 from numba import prange
 
 from kernels import _validate
-from kernels._jit import jit_parallel
+from kernels._jit import jit_inline, jit_parallel
 from kernels.linear import matmul_nt
+
+
+@jit_inline
+def _feature(dense, sparse, b, i):
+    """z_i of sample b: the dense vector for i = 0, else pooled sparse feature i - 1."""
+    return dense[b] if i == 0 else sparse[b, i - 1]
 
 
 @jit_parallel
 def _dot_kernel(dense, sparse, out):
+    """Per sample, z_i . z_j for i < j: four j at a time against one z_i, so each load of
+    z_i serves four independent dot products."""
     batch, dim = dense.shape
     features = sparse.shape[1] + 1
     for b in prange(batch):
         out[b, :dim] = dense[b]
         col = dim
         for i in range(features):
-            zi = dense[b] if i == 0 else sparse[b, i - 1]
-            for j in range(i + 1, features):
+            zi = _feature(dense, sparse, b, i)
+            j = i + 1
+            while j + 4 <= features:
+                z0, z1, z2, z3 = sparse[b, j - 1], sparse[b, j], sparse[b, j + 1], sparse[b, j + 2]
+                a0 = a1 = a2 = a3 = np.float32(0.0)
+                for c in range(dim):
+                    x = zi[c]
+                    a0 += x * z0[c]
+                    a1 += x * z1[c]
+                    a2 += x * z2[c]
+                    a3 += x * z3[c]
+                out[b, col] = a0
+                out[b, col + 1] = a1
+                out[b, col + 2] = a2
+                out[b, col + 3] = a3
+                col += 4
+                j += 4
+            for j in range(j, features):
                 zj = sparse[b, j - 1]
                 acc = np.float32(0.0)
                 for c in range(dim):
