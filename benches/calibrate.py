@@ -11,8 +11,9 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   per thread;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
-- random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows: one cache
-  line per row, so the gather efficiency is the pure cost of a random access;
+- random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
+  line per row, so the gather efficiency is the pure cost of a random access) and for
+  `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
 - fixed per-op overhead: a call of a public kernel wrapper on a tiny input (validation,
   dispatch and a parallel region).
 
@@ -34,9 +35,10 @@ from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
 GATHER_ROW_BYTES = 64
+WIDE_GATHER_ROW_BYTES = 1024
 OVERHEAD_CALLS = 400
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
-    ("gather_row_bytes", GATHER_ROW_BYTES)}
+    ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES)}
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 10 + self.rounds
+        return len(self.gemm_sizes) + 13 + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -156,16 +158,20 @@ def _triad(buffer_bytes: int) -> Probe:
                        ", counted as STREAM does (no write-allocate)")
 
 
-def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str) -> Probe:
+def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str,
+            row_bytes: int = GATHER_ROW_BYTES) -> Probe:
+    """Random rows of ``row_bytes`` from a table of ``table_bytes``; as many bytes per call
+    as ``gather_rows`` rows of GATHER_ROW_BYTES."""
     from kernels.membench import gather_rows_sum
 
-    dim = GATHER_ROW_BYTES // 4
+    dim = row_bytes // 4
+    count = max(1, gather_rows * GATHER_ROW_BYTES // row_bytes)
     table = _floats(table_bytes // 4).reshape(-1, dim)
-    rows = np.random.default_rng(7).integers(0, table.shape[0], gather_rows, dtype=np.int64)
+    rows = np.random.default_rng(7).integers(0, table.shape[0], count, dtype=np.int64)
     out = np.zeros((threads * 4, dim), dtype=np.float32)
     return _rate_probe(name, lambda: gather_rows_sum(table, rows, out),
-                       float(gather_rows * GATHER_ROW_BYTES), units.BYTES_PER_S,
-                       f"{detail}: {gather_rows} random {GATHER_ROW_BYTES} B rows of a "
+                       float(count * row_bytes), units.BYTES_PER_S,
+                       f"{detail}: {count} random {row_bytes} B rows of a "
                        f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
 
 
@@ -258,6 +264,11 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                                       "L3-resident")),
         ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, threads, scale.gather_rows,
                                         "DRAM")),
+        *((f"{level} wide gather",
+           lambda level=level, table=table: _gather(
+               f"{level.lower()}_gather_wide", table, threads, scale.gather_rows,
+               f"{level}-resident" if level != "DRAM" else "DRAM", WIDE_GATHER_ROW_BYTES))
+          for level, table in (("L2", l2_bytes // 2), ("L3", l3_bytes // 2), ("DRAM", 2 * dram))),
         ("overhead", _overhead),
     ]
     assert len(steps) + scale.rounds == scale.steps

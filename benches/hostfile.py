@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benches.calibrate import Calibration
+from benches.calibrate import GATHER_ROW_BYTES, WIDE_GATHER_ROW_BYTES, Calibration
 from perfmodel import units
 from perfmodel.chip import Chip
 
@@ -13,6 +13,23 @@ HEADER = "# Calibrated host chip, written by `seedchip calibrate`"
 def _q(value: float, dimension: str) -> str:
     """A quantity with full precision and its unit, for the file."""
     return f'"{units.format_quantity(value, dimension, digits=6)}"'
+
+
+def _tail_efficiency(narrow_bytes_per_s: float, wide_bytes_per_s: float, line_bytes: float,
+                     read_bytes_per_s: float) -> float:
+    """Speed of the lines of a random row after its first, as a fraction of streaming reads.
+
+    From the seconds per row of the narrow and the wide gathers: the extra lines of a
+    wide row cost the difference. Clamped to (0, 1]; 1 when the wide row costs no more
+    per extra line than streaming (or, in noise, no more than a narrow row).
+    """
+    narrow_s = GATHER_ROW_BYTES / narrow_bytes_per_s
+    wide_s = WIDE_GATHER_ROW_BYTES / wide_bytes_per_s
+    extra_lines = (WIDE_GATHER_ROW_BYTES - GATHER_ROW_BYTES) / line_bytes
+    per_line_s = (wide_s - narrow_s) / extra_lines
+    if per_line_s <= 0:
+        return 1.0
+    return min(1.0, line_bytes / per_line_s / read_bytes_per_s)
 
 
 def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
@@ -30,18 +47,21 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
              "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
              "(max - min) / median):"]
     for m in c.measurements:
-        lines.append(f"#   {m.name:<12} {units.format_quantity(m.value, m.dimension):>14}"
+        lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
                      f"  spread {m.spread:5.1%}  {m.detail}")
 
     def level(name: str, kind: str, capacity: float, read: str, gather: str) -> list[str]:
         bandwidth = c.value(read)
         efficiency = min(1.0, c.value(gather) / bandwidth)
+        tail = _tail_efficiency(c.value(gather), c.value(f"{gather}_wide"), line, bandwidth)
         return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
                 f"capacity = {_q(capacity, units.BYTES)}",
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
                 f"gather_efficiency = {efficiency:.4g}",
-                f'source = "measured: {read} and {gather} (see the comments at the top)"']
+                f"gather_tail_efficiency = {tail:.4g}",
+                f'source = "measured: {read}, {gather} and {gather}_wide (see the comments at '
+                'the top)"']
 
     memory = []
     if l2:

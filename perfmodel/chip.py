@@ -28,6 +28,9 @@ OFF_CHIP_KINDS = ("hbm", "lpddr", "gddr", "ddr")
 DEFAULT_COMPUTE_EFFICIENCY = 0.7
 DEFAULT_MEMORY_EFFICIENCY = 0.8
 DEFAULT_GATHER_EFFICIENCY = 0.5
+# The rest of a random row after its first transaction streams at the level's achievable
+# bandwidth unless a file says otherwise (calibrate measures it on the host).
+DEFAULT_GATHER_TAIL_EFFICIENCY = 1.0
 # A vectorised exp or tanh costs about 8 flops of the vector units when a file gives no
 # rate of its own: a degree-6 polynomial plus range reduction on SIMD lanes (see
 # kernels/_jit.py exp_f32), or a special-function unit at 1/4-1/16 of the FMA rate on GPUs.
@@ -47,6 +50,7 @@ class MemoryLevel:
     gather_efficiency: float
     energy_j_per_bit: float | None = None
     composition: Composition | None = None
+    gather_tail_efficiency: float = DEFAULT_GATHER_TAIL_EFFICIENCY
 
     @property
     def on_chip(self) -> bool:
@@ -61,6 +65,11 @@ class MemoryLevel:
     def gather_bytes_per_s(self) -> float:
         """Bandwidth of whole-transaction random row reads."""
         return self.bandwidth_bytes_per_s * self.efficiency * self.gather_efficiency
+
+    @property
+    def gather_tail_bytes_per_s(self) -> float:
+        """Bandwidth of the transactions of a random row after its first."""
+        return self.bandwidth_bytes_per_s * self.efficiency * self.gather_tail_efficiency
 
 
 @dataclass(frozen=True)
@@ -160,7 +169,7 @@ _TOP_LEVEL_OVERRIDES = {
     "max_chips": ("link", "max_chips"),
 }
 _LEVEL_FIELDS = ("capacity", "bandwidth", "transaction", "efficiency", "gather_efficiency",
-                 "energy", "part", "count")
+                 "gather_tail_efficiency", "energy", "part", "count")
 _RAW_LEVEL_FIELDS = ("kind", "capacity", "bandwidth", "transaction")
 _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
@@ -182,7 +191,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    transaction, efficiency, gather_efficiency, energy, part, count; ``<level>`` alone sets
+    transaction, efficiency, gather_efficiency, gather_tail_efficiency, energy, part,
+    count; ``<level>`` alone sets
     its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
     """
@@ -222,8 +232,8 @@ def _level_override(raw: Mapping[str, Any], key: str) -> tuple[dict[str, Any], s
     levels = raw.get("memory")
     if not isinstance(levels, list) or not levels:
         raise SeedchipError(f"--set {key}: the chip lists no memory levels")
-    for field_name in _LEVEL_FIELDS:
-        if key.endswith("_" + field_name):
+    for field_name in sorted(_LEVEL_FIELDS, key=len, reverse=True):  # gather_efficiency
+        if key.endswith("_" + field_name):                           # before efficiency
             alias, name = key[: -len(field_name) - 1], field_name
             break
     else:
@@ -387,7 +397,7 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
     if isinstance(table, Mapping) and "part" in table:
         section = _Section(table, label, where,
                            ("name", "part", "count", "bandwidth", "efficiency",
-                            "gather_efficiency"))
+                            "gather_efficiency", "gather_tail_efficiency"))
         composition = compose(section.text("part"), table.get("count"), f"{where}: {label}")
         if section.has("bandwidth"):  # the same parts at another data rate
             composition = replace(composition, bandwidth_override_bytes_per_s=section.quantity(
@@ -400,9 +410,12 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
             transaction_bytes=part.transaction_bytes,
             efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
             gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
+            gather_tail_efficiency=section.fraction("gather_tail_efficiency",
+                                                    DEFAULT_GATHER_TAIL_EFFICIENCY),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
     section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "efficiency",
-                                             "gather_efficiency", "energy"))
+                                             "gather_efficiency", "gather_tail_efficiency",
+                                             "energy"))
     kind = section.text("kind")
     if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
         raise SeedchipError(f"{where}: {label}.kind '{kind}' is not one of "
@@ -415,6 +428,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
         transaction_bytes=section.quantity("transaction", units.BYTES),
         efficiency=section.fraction("efficiency", DEFAULT_MEMORY_EFFICIENCY),
         gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
+        gather_tail_efficiency=section.fraction("gather_tail_efficiency",
+                                                DEFAULT_GATHER_TAIL_EFFICIENCY),
         energy_j_per_bit=(section.quantity("energy", units.JOULES_PER_BIT)
                           if section.has("energy") else None),
     )

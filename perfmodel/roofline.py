@@ -9,7 +9,8 @@
   embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
   through that level and every faster one; each level's time is the bytes through it
   over its achievable bandwidth. A random row read pays whole transactions: the first
-  at the level's gather bandwidth, the rest of the row at streaming bandwidth. The op's
+  at the level's gather bandwidth, the rest of the row at its gather tail bandwidth
+  (streaming unless the chip file says otherwise). The op's
   memory time is the slowest level's.
 - network: collectives over the chip's links (`perfmodel.collectives`).
 - overhead: the chip's fixed per-op cost (kernel launch, dispatch).
@@ -115,11 +116,12 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
     levels = chip.memory
     stream_bytes = [0.0] * len(levels)
     gather_bytes = [0.0] * len(levels)
+    tail_bytes = [0.0] * len(levels)
     operands = op.operands()
     streamed = [o.footprint_bytes for o in operands if not o.is_gather]
     for operand in operands:
         if operand.is_gather:
-            _add_gather(operand, levels, residency.table_share, stream_bytes, gather_bytes)
+            _add_gather(operand, levels, residency.table_share, gather_bytes, tail_bytes)
             continue
         footprint = sum(size for size in streamed if size <= operand.footprint_bytes)
         if operand.role == "weight" and residency.weight_footprint_bytes is not None:
@@ -129,18 +131,20 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
             spills = np.greater(footprint, levels[index - 1].capacity_bytes)
             stream_bytes[index] = stream_bytes[index] + operand.bytes * spills
     return tuple(
-        LevelTime(level.name, stream + gather,
-                  stream / level.achievable_bytes_per_s + gather / level.gather_bytes_per_s)
-        for level, stream, gather in zip(levels, stream_bytes, gather_bytes))
+        LevelTime(level.name, stream + gather + tail,
+                  stream / level.achievable_bytes_per_s + gather / level.gather_bytes_per_s
+                  + tail / level.gather_tail_bytes_per_s)
+        for level, stream, gather, tail in zip(levels, stream_bytes, gather_bytes, tail_bytes))
 
 
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
-                stream_bytes: list, gather_bytes: list) -> None:
+                gather_bytes: list, tail_bytes: list) -> None:
     """Random row reads: level j sees the lookups that miss every faster level.
 
     A row costs whole transactions of that level: the first is a random access, paid at
-    the level's gather bandwidth; the rest of the row follows it in order, at streaming
-    bandwidth (the latency-plus-transfer cost of a random read).
+    the level's gather bandwidth; the rest of the row follows it, at the level's gather
+    tail bandwidth (streaming bandwidth unless measured otherwise: on a CPU the lines
+    after the first of a random row arrive at well under streaming speed).
     """
     table_rows = operand.footprint_bytes / operand.row_bytes
     missed = 1.0
@@ -148,8 +152,7 @@ def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
         transactions = np.ceil(operand.row_bytes / level.transaction_bytes)
         rows = operand.gather_rows * missed
         gather_bytes[index] = gather_bytes[index] + rows * level.transaction_bytes
-        stream_bytes[index] = (stream_bytes[index]
-                               + rows * (transactions - 1) * level.transaction_bytes)
+        tail_bytes[index] = tail_bytes[index] + rows * (transactions - 1) * level.transaction_bytes
         cached_rows = level.capacity_bytes * share / operand.row_bytes
         missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
 

@@ -123,3 +123,12 @@ def test_transcendental_rate_default_and_override(chip_file):
     path = chip_file()
     assert load_chip(path).transcendental_per_s == pytest.approx(10e12 / 8)
     assert load_chip(path, {"transcendental": "3 TOP/s"}).transcendental_per_s == 3e12
+
+
+def test_gather_fields_can_be_overridden_per_level(chip_file):
+    chip = load_chip(chip_file(), {"hbm_gather_efficiency": "0.3",
+                                   "sram_gather_tail_efficiency": "0.6"})
+    sram, hbm = chip.memory
+    assert hbm.gather_efficiency == 0.3 and hbm.efficiency == 0.8
+    assert sram.gather_tail_efficiency == 0.6 and sram.gather_efficiency == 0.5
+    assert hbm.gather_tail_efficiency == 1.0  # the default: the rest of a row streams

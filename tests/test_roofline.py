@@ -36,6 +36,17 @@ def test_gemv_with_weights_off_chip_is_memory_bound(toy):
     assert timing.memory_s == pytest.approx(weights / 0.8e12)
 
 
+def test_the_rest_of_a_gathered_row_costs_its_tail_bandwidth(chip_file):
+    bag = ops.EmbeddingBag(rows=10**7, dim=256, bags=1000, pooling=10, dtype="fp32")
+    streaming = roofline.time(bag, load_chip(chip_file()))
+    slow_tail = roofline.time(bag, load_chip(chip_file(), {"hbm_gather_tail_efficiency": "0.25"}))
+    hbm = load_chip(chip_file()).main_memory
+    rows = 1000 * 10 * (1 - zipf_hit_rate(64 * 2**20 / 1024, 10**7, 0.0))
+    tail_bytes = rows * (1024 / hbm.transaction_bytes - 1) * hbm.transaction_bytes
+    extra_s = tail_bytes / (hbm.achievable_bytes_per_s * 0.25) - tail_bytes / hbm.achievable_bytes_per_s
+    assert slow_tail.levels[1].seconds == pytest.approx(streaming.levels[1].seconds + extra_s)
+
+
 def test_operands_that_fit_only_one_at_a_time_go_off_chip(toy):
     both_fit = ops.Softmax(rows=1024, cols=10 * 1024, dtype="bf16")  # 20 + 20 MiB <= 64 MiB SRAM
     timing = roofline.time(both_fit, toy)

@@ -54,6 +54,8 @@ FAKE = Calibration(
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
+        ("l2_gather_wide", 40e9, units.BYTES_PER_S), ("l3_gather_wide", 12e9, units.BYTES_PER_S),
+        ("dram_gather_wide", 40e9, units.BYTES_PER_S),
         ("overhead", 8e-6, units.SECONDS)]))
 
 
@@ -71,6 +73,10 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
     assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
     assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
+    # 1024 B rows: 25.6 ns vs 3.2 ns for 64 B in L2, so 15 more lines cost 22.4 ns
+    assert l2.gather_tail_efficiency == pytest.approx(64 / (22.4e-9 / 15) / 150e9, rel=1e-3)
+    assert l3.gather_tail_efficiency == pytest.approx(12 / 100, rel=1e-3)  # no faster than the first
+    assert dram.gather_tail_efficiency == 1.0  # faster than streaming: capped
     assert "measured by seedchip calibrate on 2026-01-01" in chip.source
 
 
