@@ -11,6 +11,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   per thread;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
+- streaming write bandwidth of each level: a copy between two buffers of that total size,
+  its time less the reads' (at the read bandwidth) being the writes';
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
   `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
@@ -55,7 +57,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 13 + self.rounds
+        return len(self.gemm_sizes) + 16 + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -145,6 +147,18 @@ def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Probe:
                        float(repeats * a.nbytes), units.BYTES_PER_S,
                        f"{detail}: {units.format_quantity(a.nbytes, units.BYTES, binary=True)} "
                        f"read {repeats}x")
+
+
+def _copy(name: str, pair_bytes: int, threads: int, detail: str) -> Probe:
+    """Copy one buffer into another, the two together ``pair_bytes``."""
+    from kernels.membench import stream_copy_repeat
+
+    src, dst = _floats(pair_bytes // 8), _floats(pair_bytes // 8)
+    repeats = max(1, (256 * 2**20) // (2 * src.nbytes))
+    return _rate_probe(name, lambda: stream_copy_repeat(src, dst, repeats, threads),
+                       2.0 * repeats * src.nbytes, units.BYTES_PER_S,
+                       f"{detail}: 2 x {units.format_quantity(src.nbytes, units.BYTES, binary=True)}"
+                       f" copied {repeats}x, counted as read + write")
 
 
 def _triad(buffer_bytes: int) -> Probe:
@@ -258,6 +272,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, "half of L3")),
         ("DRAM read", lambda: _read("dram_read", dram, threads, "beyond L3")),
         ("DRAM triad", lambda: _triad(dram)),
+        ("L2 copy", lambda: _copy("l2_copy", l2_bytes // 2, threads, "half of L2 per thread")),
+        ("L3 copy", lambda: _copy("l3_copy", l3_bytes // 2, threads, "half of L3")),
+        ("DRAM copy", lambda: _copy("dram_copy", dram, threads, "beyond L3")),
         ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, scale.gather_rows,
                                       "L2-resident")),
         ("L3 gather", lambda: _gather("l3_gather", l3_bytes // 2, threads, scale.gather_rows,

@@ -32,6 +32,15 @@ def _tail_efficiency(narrow_bytes_per_s: float, wide_bytes_per_s: float, line_by
     return min(1.0, line_bytes / per_line_s / read_bytes_per_s)
 
 
+def _write_bandwidth(copy_bytes_per_s: float, read_bytes_per_s: float) -> float:
+    """Streaming write bandwidth from a copy (read + write counted) and the read bandwidth:
+    the copy's seconds per byte copied less the read's. When nothing is left for the
+    writes (a copy at twice the read rate or more), the copy's own rate stands in rather
+    than an infinite bandwidth."""
+    write_s = 2.0 / copy_bytes_per_s - 1.0 / read_bytes_per_s
+    return 1.0 / write_s if write_s > 0 else copy_bytes_per_s
+
+
 def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     """The calibrated host as chip TOML; power and price come from ``nominal`` (unmeasurable here).
 
@@ -50,26 +59,29 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
                      f"  spread {m.spread:5.1%}  {m.detail}")
 
-    def level(name: str, kind: str, capacity: float, read: str, gather: str) -> list[str]:
-        bandwidth = c.value(read)
-        efficiency = min(1.0, c.value(gather) / bandwidth)
-        tail = _tail_efficiency(c.value(gather), c.value(f"{gather}_wide"), line, bandwidth)
+    def level(name: str, kind: str, capacity: float, prefix: str) -> list[str]:
+        bandwidth = c.value(f"{prefix}_read")
+        gather = c.value(f"{prefix}_gather")
+        efficiency = min(1.0, gather / bandwidth)
+        tail = _tail_efficiency(gather, c.value(f"{prefix}_gather_wide"), line, bandwidth)
+        write = _write_bandwidth(c.value(f"{prefix}_copy"), bandwidth)
         return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
                 f"capacity = {_q(capacity, units.BYTES)}",
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
+                f"write_bandwidth = {_q(write, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
                 f"gather_efficiency = {efficiency:.4g}",
                 f"gather_tail_efficiency = {tail:.4g}",
-                f'source = "measured: {read}, {gather} and {gather}_wide (see the comments at '
-                'the top)"']
+                f'source = "measured: {prefix}_read, _copy, _gather and _gather_wide (see the '
+                'comments at the top)"']
 
     memory = []
     if l2:
-        memory += level("L2", "cache", l2.size_bytes * c.threads, "l2_read", "l2_gather")
+        memory += level("L2", "cache", l2.size_bytes * c.threads, "l2")
     if l3:
-        memory += level("L3", "cache", l3.size_bytes, "l3_read", "l3_gather")
+        memory += level("L3", "cache", l3.size_bytes, "l3")
     memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,
-                    "dram_read", "dram_gather")
+                    "dram")
     lines += [
         'name = "host"',
         f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads"',

@@ -1,7 +1,8 @@
 """Memory microbenchmarks reused by calibration: streaming read, triad, random-row gather.
 
 Plain jitted functions over caller-owned, pre-touched arrays; timing lives in
-``benches.timing``. Bytes moved per call: ``stream_read_sum`` a.nbytes; ``triad``
+``benches.timing``. Bytes moved per call: ``stream_read_sum`` a.nbytes;
+``stream_copy_repeat`` 2 * repeats * src.nbytes; ``triad``
 3 * a.nbytes (two reads, one write; four with write-allocate); ``gather_rows_sum``
 rows.size * table.shape[1] * 4.
 """
@@ -96,6 +97,25 @@ def stream_read_repeat(a, repeats, tasks):
         totals[task] = _sum_repeat(a[task * a.size // tasks:(task + 1) * a.size // tasks],
                                    repeats)
     return totals.sum()
+
+
+@jit
+def _copy_repeat(src, dst, repeats):
+    for _ in range(repeats):
+        for i in range(src.size):
+            dst[i] = src[i]
+
+
+@jit_parallel
+def stream_copy_repeat(src, dst, repeats, tasks):
+    """dst = src, ``repeats`` times, each of ``tasks`` threads over its own chunk (ordinary
+    stores, as the kernels write their outputs). With both arrays sized to fit a cache level
+    every pass after the first stays in it. Bytes moved per call: 2 * repeats * src.nbytes
+    (one read and one write of each element)."""
+    for task in prange(tasks):
+        lo = task * src.size // tasks
+        hi = (task + 1) * src.size // tasks
+        _copy_repeat(src[lo:hi], dst[lo:hi], repeats)
 
 
 @jit

@@ -51,6 +51,7 @@ class MemoryLevel:
     energy_j_per_bit: float | None = None
     composition: Composition | None = None
     gather_tail_efficiency: float = DEFAULT_GATHER_TAIL_EFFICIENCY
+    write_bandwidth_bytes_per_s: float | None = None  # None: as fast as reads
 
     @property
     def on_chip(self) -> bool:
@@ -60,6 +61,13 @@ class MemoryLevel:
     def achievable_bytes_per_s(self) -> float:
         """Streaming bandwidth a well-written kernel reaches."""
         return self.bandwidth_bytes_per_s * self.efficiency
+
+    @property
+    def achievable_write_bytes_per_s(self) -> float:
+        """Streaming write bandwidth a well-written kernel reaches (reads' unless given)."""
+        peak = (self.bandwidth_bytes_per_s if self.write_bandwidth_bytes_per_s is None
+                else self.write_bandwidth_bytes_per_s)
+        return peak * self.efficiency
 
     @property
     def gather_bytes_per_s(self) -> float:
@@ -168,8 +176,8 @@ _TOP_LEVEL_OVERRIDES = {
     "link_latency": ("link", "latency"),
     "max_chips": ("link", "max_chips"),
 }
-_LEVEL_FIELDS = ("capacity", "bandwidth", "transaction", "efficiency", "gather_efficiency",
-                 "gather_tail_efficiency", "energy", "part", "count")
+_LEVEL_FIELDS = ("capacity", "bandwidth", "write_bandwidth", "transaction", "efficiency",
+                 "gather_efficiency", "gather_tail_efficiency", "energy", "part", "count")
 _RAW_LEVEL_FIELDS = ("kind", "capacity", "bandwidth", "transaction")
 _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
@@ -191,8 +199,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    transaction, efficiency, gather_efficiency, gather_tail_efficiency, energy, part,
-    count; ``<level>`` alone sets
+    write_bandwidth, transaction, efficiency, gather_efficiency, gather_tail_efficiency,
+    energy, part, count; ``<level>`` alone sets
     its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
     """
@@ -396,8 +404,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
     """One level, given by raw figures or composed from memory parts (``part``, ``count``)."""
     if isinstance(table, Mapping) and "part" in table:
         section = _Section(table, label, where,
-                           ("name", "part", "count", "bandwidth", "efficiency",
-                            "gather_efficiency", "gather_tail_efficiency"))
+                           ("name", "part", "count", "bandwidth", "write_bandwidth",
+                            "efficiency", "gather_efficiency", "gather_tail_efficiency"))
         composition = compose(section.text("part"), table.get("count"), f"{where}: {label}")
         if section.has("bandwidth"):  # the same parts at another data rate
             composition = replace(composition, bandwidth_override_bytes_per_s=section.quantity(
@@ -412,10 +420,11 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
             gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
             gather_tail_efficiency=section.fraction("gather_tail_efficiency",
                                                     DEFAULT_GATHER_TAIL_EFFICIENCY),
+            write_bandwidth_bytes_per_s=_write_bandwidth(section),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
-    section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "efficiency",
-                                             "gather_efficiency", "gather_tail_efficiency",
-                                             "energy"))
+    section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "write_bandwidth",
+                                             "efficiency", "gather_efficiency",
+                                             "gather_tail_efficiency", "energy"))
     kind = section.text("kind")
     if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
         raise SeedchipError(f"{where}: {label}.kind '{kind}' is not one of "
@@ -430,9 +439,17 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
         gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
         gather_tail_efficiency=section.fraction("gather_tail_efficiency",
                                                 DEFAULT_GATHER_TAIL_EFFICIENCY),
+        write_bandwidth_bytes_per_s=_write_bandwidth(section),
         energy_j_per_bit=(section.quantity("energy", units.JOULES_PER_BIT)
                           if section.has("energy") else None),
     )
+
+
+def _write_bandwidth(section: _Section) -> float | None:
+    """A level's own streaming write bandwidth, or None (writes as fast as reads)."""
+    if not section.has("write_bandwidth"):
+        return None
+    return section.quantity("write_bandwidth", units.BYTES_PER_S)
 
 
 def _link(raw: Any, where: str) -> Link:

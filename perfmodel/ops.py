@@ -48,7 +48,8 @@ class Operand:
     ``bytes`` is the traffic per pass; ``footprint_bytes`` the size of the structure it
     comes from (decides which memory level can hold it). ``gather_rows`` > 0 marks random
     row reads: that many rows of ``row_bytes`` each, from a table of ``footprint_bytes``
-    with Zipf exponent ``zipf_s`` (0 = uniform) over its rows.
+    with Zipf exponent ``zipf_s`` (0 = uniform) over its rows. ``written`` marks data the
+    op stores (outputs, new cache entries) rather than reads.
     """
 
     name: str
@@ -58,6 +59,7 @@ class Operand:
     gather_rows: float = 0.0
     row_bytes: float = 0.0
     zipf_s: float = 0.0
+    written: bool = False
 
     @property
     def is_gather(self) -> bool:
@@ -65,8 +67,13 @@ class Operand:
 
 
 def stream(name: str, role: Role, nbytes: float) -> Operand:
-    """An operand read or written once, whole: traffic equals its footprint."""
+    """An operand read once, whole: traffic equals its footprint."""
     return Operand(name, role, nbytes, nbytes)
+
+
+def written(name: str, role: Role, nbytes: float) -> Operand:
+    """An operand written once, whole (an output)."""
+    return Operand(name, role, nbytes, nbytes, written=True)
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,7 @@ class Gemm(Op):
         result = [
             stream("a", "activation", float(self.batch) * self.m * self.k * a),
             stream("b", b_role, float(self.batch) * self.k * self.n * w),
-            stream("out", "activation", float(self.batch) * self.m * self.n * a),
+            written("out", "activation", float(self.batch) * self.m * self.n * a),
         ]
         if self.bias:
             result.append(stream("bias", "weight", float(self.batch) * self.n * a))
@@ -246,7 +253,7 @@ class EmbeddingBag(Op):
                     gather_rows=lookups, row_bytes=self.row_bytes, zipf_s=self.zipf_s),
             stream("indices", "activation", lookups * self.index_bytes),
             stream("offsets", "activation", float(self.bags) * self.index_bytes),
-            stream("out", "activation", float(self.bags) * self.dim * 4),
+            written("out", "activation", float(self.bags) * self.dim * 4),
         ]
         if self.weighted:
             result.append(stream("weights", "activation", lookups * 4))
@@ -274,7 +281,7 @@ class DotInteraction(Op):
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
         return (stream("features", "activation", float(self.batch) * self.features * self.dim * a),
-                stream("out", "activation", float(self.batch) * self.pairs * a))
+                written("out", "activation", float(self.batch) * self.pairs * a))
 
 
 @dataclass(frozen=True)
@@ -301,7 +308,7 @@ class CrossLayer(Op):
         activations = float(self.batch) * self.dim * a
         return (stream("x0", "activation", activations), stream("x", "activation", activations),
                 stream("weights", "weight", self.weight_count * a),
-                stream("out", "activation", activations))
+                written("out", "activation", activations))
 
 
 def _require_gqa(op: Op, n_heads: int, n_kv_heads: int) -> None:
@@ -356,8 +363,8 @@ class AttentionPrefill(Op):
         q_bytes = tokens * self.n_heads * self.head_dim * a
         kv_bytes = tokens * self.n_kv_heads * self.head_dim * a
         return (stream("q", "activation", q_bytes), stream("k", "activation", kv_bytes),
-                stream("v", "activation", kv_bytes), stream("out", "activation", q_bytes),
-                stream("kv_write", "kv", 2 * kv_bytes))
+                stream("v", "activation", kv_bytes), written("out", "activation", q_bytes),
+                written("kv_write", "kv", 2 * kv_bytes))
 
 
 @dataclass(frozen=True)
@@ -392,8 +399,8 @@ class AttentionDecode(Op):
         q_bytes = float(self.batch) * self.n_heads * self.head_dim * a
         return (stream("q", "activation", q_bytes),
                 stream("kv_cache", "kv", self.batch * self.context * per_token_kv),
-                stream("kv_write", "kv", self.batch * per_token_kv),
-                stream("out", "activation", q_bytes))
+                written("kv_write", "kv", self.batch * per_token_kv),
+                written("out", "activation", q_bytes))
 
 
 NORM_FLOPS = {"rms": 4, "layer": 7}
@@ -421,7 +428,7 @@ class Norm(Op):
         data = float(self.rows) * self.dim * a
         params = (1 if self.norm == "rms" else 2) * self.dim * a
         return (stream("in", "activation", data), stream("weight", "weight", params),
-                stream("out", "activation", data))
+                written("out", "activation", data))
 
 
 @dataclass(frozen=True)
@@ -446,7 +453,7 @@ class Elementwise(Op):
     def operands(self) -> tuple[Operand, ...]:
         data = float(self.elements) * _size(self.dtype)
         inputs = ELEMENTWISE_INPUTS[self.function]
-        return (stream("in", "activation", inputs * data), stream("out", "activation", data))
+        return (stream("in", "activation", inputs * data), written("out", "activation", data))
 
 
 @dataclass(frozen=True)
@@ -466,7 +473,7 @@ class Softmax(Op):
 
     def operands(self) -> tuple[Operand, ...]:
         data = float(self.rows) * self.cols * _size(self.dtype)
-        return (stream("in", "activation", data), stream("out", "activation", data))
+        return (stream("in", "activation", data), written("out", "activation", data))
 
 
 def _selection_flops(rows: int, cols: int, k: int) -> float:
@@ -490,7 +497,7 @@ class TopK(Op):
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
         return (stream("scores", "activation", float(self.rows) * self.cols * a),
-                stream("out", "activation", float(self.rows) * self.k * (a + 8)))
+                written("out", "activation", float(self.rows) * self.k * (a + 8)))
 
 
 @dataclass(frozen=True)
@@ -511,7 +518,7 @@ class Sampling(Op):
 
     def operands(self) -> tuple[Operand, ...]:
         return (stream("logits", "activation", float(self.rows) * self.vocab * _size(self.dtype)),
-                stream("tokens", "activation", float(self.rows) * 8))
+                written("tokens", "activation", float(self.rows) * 8))
 
 
 COLLECTIVE_KINDS = ("all_reduce", "all_gather", "all_to_all", "send_recv")

@@ -7,8 +7,9 @@
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
   it (streamed operands: the first level that fits it and the op's smaller ones; gathered
   embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
-  through that level and every faster one; each level's time is the bytes through it
-  over its achievable bandwidth. A random row read pays whole transactions: the first
+  through that level and every faster one; each level's time is the bytes read through
+  it over its achievable bandwidth plus the bytes written over its write bandwidth (the
+  read bandwidth unless the chip file gives one). A random row read pays whole transactions: the first
   at the level's gather bandwidth, the rest of the row at its gather tail bandwidth
   (streaming unless the chip file says otherwise). The op's
   memory time is the slowest level's.
@@ -114,7 +115,8 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
     exactly when level j-1 is too small.
     """
     levels = chip.memory
-    stream_bytes = [0.0] * len(levels)
+    read_bytes = [0.0] * len(levels)
+    write_bytes = [0.0] * len(levels)
     gather_bytes = [0.0] * len(levels)
     tail_bytes = [0.0] * len(levels)
     operands = op.operands()
@@ -126,15 +128,18 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
         footprint = sum(size for size in streamed if size <= operand.footprint_bytes)
         if operand.role == "weight" and residency.weight_footprint_bytes is not None:
             footprint = residency.weight_footprint_bytes
-        stream_bytes[0] = stream_bytes[0] + operand.bytes
+        traffic = write_bytes if operand.written else read_bytes
+        traffic[0] = traffic[0] + operand.bytes
         for index in range(1, len(levels)):
             spills = np.greater(footprint, levels[index - 1].capacity_bytes)
-            stream_bytes[index] = stream_bytes[index] + operand.bytes * spills
+            traffic[index] = traffic[index] + operand.bytes * spills
     return tuple(
-        LevelTime(level.name, stream + gather + tail,
-                  stream / level.achievable_bytes_per_s + gather / level.gather_bytes_per_s
-                  + tail / level.gather_tail_bytes_per_s)
-        for level, stream, gather, tail in zip(levels, stream_bytes, gather_bytes, tail_bytes))
+        LevelTime(level.name, read + write + gather + tail,
+                  read / level.achievable_bytes_per_s
+                  + write / level.achievable_write_bytes_per_s
+                  + gather / level.gather_bytes_per_s + tail / level.gather_tail_bytes_per_s)
+        for level, read, write, gather, tail in zip(levels, read_bytes, write_bytes,
+                                                    gather_bytes, tail_bytes))
 
 
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,

@@ -110,3 +110,14 @@ def test_costs_add_up():
 def test_invalid_ops(build, fragment):
     with pytest.raises(SeedchipError, match=fragment):
         build()
+
+
+@pytest.mark.parametrize("op", [
+    ops.Gemm(4, 8, 16), ops.EmbeddingBag(100, 8, 4, 3), ops.DotInteraction(4, 5, 8),
+    ops.CrossLayer(4, 8, 2), ops.AttentionPrefill(1, 8, 4, 2, 8), ops.AttentionDecode(2, 8, 4, 2, 8),
+    ops.Norm(4, 8), ops.Elementwise(16, "gelu"), ops.Softmax(4, 8), ops.TopK(2, 16, 3),
+    ops.Sampling(2, 16)])
+def test_outputs_and_cache_writes_are_the_written_operands(op):
+    written = {operand.name for operand in op.operands() if operand.written}
+    assert written == ({"out", "kv_write"} if "Attention" in type(op).__name__
+                       else {"tokens"} if isinstance(op, ops.Sampling) else {"out"})

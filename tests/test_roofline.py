@@ -47,6 +47,14 @@ def test_the_rest_of_a_gathered_row_costs_its_tail_bandwidth(chip_file):
     assert slow_tail.levels[1].seconds == pytest.approx(streaming.levels[1].seconds + extra_s)
 
 
+def test_outputs_are_timed_at_the_write_bandwidth(chip_file):
+    relu = ops.Elementwise(elements=10**9, function="relu", dtype="fp32")  # 4 GB in, 4 GB out
+    same = roofline.time(relu, load_chip(chip_file()))
+    slow_writes = roofline.time(relu, load_chip(chip_file(), {"hbm_write_bandwidth": "0.5 TB/s"}))
+    assert same.memory_s == pytest.approx(8e9 / 0.8e12)
+    assert slow_writes.memory_s == pytest.approx(4e9 / 0.8e12 + 4e9 / 0.4e12)
+
+
 def test_operands_that_fit_only_one_at_a_time_go_off_chip(toy):
     both_fit = ops.Softmax(rows=1024, cols=10 * 1024, dtype="bf16")  # 20 + 20 MiB <= 64 MiB SRAM
     timing = roofline.time(both_fit, toy)

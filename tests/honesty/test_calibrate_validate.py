@@ -56,6 +56,8 @@ FAKE = Calibration(
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
         ("l2_gather_wide", 40e9, units.BYTES_PER_S), ("l3_gather_wide", 12e9, units.BYTES_PER_S),
         ("dram_gather_wide", 40e9, units.BYTES_PER_S),
+        ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
+        ("dram_copy", 70e9, units.BYTES_PER_S),
         ("overhead", 8e-6, units.SECONDS)]))
 
 
@@ -77,6 +79,10 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert l2.gather_tail_efficiency == pytest.approx(64 / (22.4e-9 / 15) / 150e9, rel=1e-3)
     assert l3.gather_tail_efficiency == pytest.approx(12 / 100, rel=1e-3)  # no faster than the first
     assert dram.gather_tail_efficiency == 1.0  # faster than streaming: capped
+    # copies: 2 / copy - 1 / read seconds per byte written
+    assert l2.achievable_write_bytes_per_s == pytest.approx(1 / (2 / 100e9 - 1 / 150e9), rel=1e-4)
+    assert l3.achievable_write_bytes_per_s == pytest.approx(1 / (2 / 80e9 - 1 / 100e9), rel=1e-4)
+    assert dram.achievable_write_bytes_per_s == pytest.approx(70e9, rel=1e-4)  # nothing left
     assert "measured by seedchip calibrate on 2026-01-01" in chip.source
 
 
