@@ -3,8 +3,10 @@
 Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memory, the
 rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`):
 
-- matrix peak: the project's own GEMM kernel (`kernels.linear`, fp32) on square
-  problems of `GEMM_SIZES`;
+- matrix peak and cost per output: the project's own GEMM kernel (`kernels.linear`,
+  fp32) on square problems of `GEMM_SIZES` and on the first size with inner dimension
+  `SHORT_K`; the two of one output shape give the peak and the fixed cost of each output
+  dot product (its sum across SIMD lanes and store), which dominates short-k products;
 - vector peak: independent FMAs on register-resident values per thread (no load or
   store per FMA: the units' peak, as the GEMM's is the matrix peak);
 - transcendental rate: vectorised exp (the kernels' own `exp_f32`) over an L1-resident row
@@ -36,10 +38,12 @@ from benches.timing import Timing, measure_interleaved
 from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
+SHORT_K = 48  # inner dimension of the short GEMM that isolates the cost per output
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 OVERHEAD_CALLS = 400
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
+    ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], SHORT_K)} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES)}
 
 
@@ -57,7 +61,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 16 + self.rounds
+        return len(self.gemm_sizes) + 17 + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -107,14 +111,33 @@ def _floats(count: int) -> np.ndarray:
     return np.ones(max(count, 1), dtype=np.float32)
 
 
-def _gemm(index: int, size: int) -> Probe:
+def _gemm(name: str, size: int, k: int) -> Probe:
     import kernels
 
-    rng = np.random.default_rng(size)
-    x = rng.standard_normal((size, size), dtype=np.float32)
-    w = rng.standard_normal((size, size), dtype=np.float32)
-    return _rate_probe(f"gemm_{index}", lambda: kernels.linear(x, w), 2.0 * size**3,
-                       units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{size}")
+    rng = np.random.default_rng(size + k)
+    x = rng.standard_normal((size, k), dtype=np.float32)
+    w = rng.standard_normal((size, k), dtype=np.float32)
+    return _rate_probe(name, lambda: kernels.linear(x, w), 2.0 * size * size * k,
+                       units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{k}")
+
+
+def _matrix_fit(long: Measurement, short: Measurement, size: int) -> tuple[Measurement, ...]:
+    """Matrix peak and cost per output from two GEMMs of one output shape (size x size)
+    and inner dimensions ``size`` and SHORT_K: seconds = 2 m n k / peak + m n x
+    dot_overhead. Falls back to the long GEMM's rate and no per-output cost when noise
+    makes the fit meaningless."""
+    outputs = float(size) * size
+    long_s = 2.0 * outputs * size / long.value
+    short_s = 2.0 * outputs * SHORT_K / short.value
+    per_flop_s = (long_s - short_s) / (2.0 * outputs * (size - SHORT_K))
+    dot_s = short_s / outputs - 2.0 * SHORT_K * per_flop_s
+    if per_flop_s <= 0 or dot_s < 0:
+        per_flop_s, dot_s = 1.0 / long.value, 0.0
+    spread = max(long.spread, short.spread)
+    detail = (f"fit of {long.name} and {short.name}: seconds = 2 m n k / peak + m n x "
+              "dot_overhead")
+    return (Measurement("matrix_peak", 1.0 / per_flop_s, units.FLOP_PER_S, spread, detail),
+            Measurement("dot_overhead", dot_s, units.SECONDS, spread, detail))
 
 
 def _vector(threads: int) -> Probe:
@@ -225,17 +248,21 @@ class Drift:
 
 def drift(chip, scale: Scale = Scale()) -> Drift:
     """Re-measure three calibration microbenchmarks (GEMM, FMA, DRAM read) and compare them
-    with the figures in ``chip`` (a calibrated host file). A shared machine's speed wanders
+    with the figures in ``chip`` (a calibrated host file; for the GEMM, its predicted time
+    from peak and per-output cost over the measured one). A shared machine's speed wanders
     by tens of percent within minutes; validation reports this beside its errors, and never
     uses it to adjust a prediction."""
     import numba
 
     threads = numba.get_num_threads()
+    size = scale.gemm_sizes[0]
     dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
-    gemm, vector, dram = _measure([_gemm(0, scale.gemm_sizes[0]), _vector(threads),
+    gemm, vector, dram = _measure([_gemm("gemm_0", size, size), _vector(threads),
                                    _read("dram_read", dram_bytes, threads, "beyond L3")],
                                   scale.drift_rounds)
-    return Drift(gemm.value / chip.peak_flops_per_s("fp32"),
+    flops = 2.0 * size**3
+    predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
+    return Drift(predicted_s / (flops / gemm.value),
                  vector.value / chip.vector_flops_per_s,
                  dram.value / chip.main_memory.bandwidth_bytes_per_s)
 
@@ -253,7 +280,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     figure is the median over the whole run; ``on_step`` is told the name of each
     microbenchmark as it is set up, then "round i" after each round (``scale.steps`` calls).
 
-    The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``.
+    The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
+    then gemm_short; matrix_peak and dot_overhead, fitted from gemm_0 and gemm_short, come
+    last (derived, not probes).
     """
     import numba
 
@@ -264,8 +293,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     l3_bytes = _l3_bytes(system)
     dram = _dram_buffer_bytes(scale, l3_bytes)
     steps: list[tuple[str, Callable[[], Probe]]] = [
-        *((f"gemm {size}", lambda i=i, size=size: _gemm(i, size))
+        *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
+        ("gemm short", lambda: _gemm("gemm_short", scale.gemm_sizes[0], SHORT_K)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _transcendental(threads)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
@@ -295,5 +325,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         probes.append(step())
     measurements = _measure(probes, scale.rounds,
                             on_round=lambda index: on_step(f"round {index + 1}"))
+    by_name = {m.name: m for m in measurements}
+    measurements += _matrix_fit(by_name["gemm_0"], by_name["gemm_short"], scale.gemm_sizes[0])
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

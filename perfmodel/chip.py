@@ -109,6 +109,7 @@ class Chip:
     price_usd: float
     price_is_estimate: bool
     sources: Mapping[str, str] = field(default_factory=dict)
+    dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
 
     @property
     def memory_cost_usd(self) -> float | None:
@@ -165,6 +166,7 @@ def load_chip(name_or_path: str, overrides: Mapping[str, str] | None = None) -> 
 _TOP_LEVEL_OVERRIDES = {
     "compute_efficiency": ("compute", "efficiency"),
     "overhead": ("compute", "overhead"),
+    "dot_overhead": ("compute", "dot_overhead"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
     "tdp": ("power", "tdp"),
@@ -193,6 +195,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
+    ``dot_overhead``,
     ``vector``, ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
@@ -329,7 +332,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     """Validate a raw chip dict (as parsed from TOML) into a `Chip`."""
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
-                       (*DTYPES, "vector", "transcendental", "efficiency", "overhead"))
+                       (*DTYPES, "vector", "transcendental", "efficiency", "overhead",
+                        "dot_overhead"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
@@ -358,6 +362,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
             "transcendental", units.FLOP_PER_S, vector / DEFAULT_FLOPS_PER_TRANSCENDENTAL),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
+        dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
         memory=memory,
         link=_link(raw.get("link", {}), where),
         tdp_w=tdp_w,

@@ -132,6 +132,13 @@ class Op:
         units and run on special-function units of their own on GPUs."""
         return 0.0
 
+    def dot_products(self) -> float:
+        """Outputs that are each a reduction over an inner dimension (matrix ops). Beyond
+        its multiply-adds each costs a fixed amount on some chips (a CPU's sum across SIMD
+        lanes and store; `Chip.dot_overhead_s`), which dominates when the inner dimension
+        is short."""
+        return 0.0
+
     def operands(self) -> tuple[Operand, ...]:
         raise NotImplementedError
 
@@ -198,6 +205,9 @@ class Gemm(Op):
     def transcendentals(self) -> float:
         return (float(self.batch) * self.m * self.n
                 * ACTIVATION_TRANSCENDENTALS.get(self.activation, 0))
+
+    def dot_products(self) -> float:
+        return float(self.batch) * self.m * self.n
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -278,6 +288,9 @@ class DotInteraction(Op):
     def flops(self) -> float:
         return 2.0 * self.batch * self.pairs * self.dim
 
+    def dot_products(self) -> float:
+        return float(self.batch) * self.pairs
+
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
         return (stream("features", "activation", float(self.batch) * self.features * self.dim * a),
@@ -302,6 +315,10 @@ class CrossLayer(Op):
 
     def flops(self) -> float:
         return float(self.batch) * (2 * (self.weight_count - self.dim) + 3 * self.dim)
+
+    def dot_products(self) -> float:
+        """x V^T (rank outputs), then U (dim outputs); or W x (dim outputs) at full rank."""
+        return float(self.batch) * (self.rank + self.dim)
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -357,6 +374,10 @@ class AttentionPrefill(Op):
     def transcendentals(self) -> float:
         return self.batch * self.pairs * self.n_heads
 
+    def dot_products(self) -> float:
+        """A score per (query, key) pair and head, and each output element once."""
+        return self.batch * self.n_heads * (self.pairs + float(self.seq) * self.head_dim)
+
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
         tokens = float(self.batch) * self.seq
@@ -391,6 +412,10 @@ class AttentionDecode(Op):
 
     def transcendentals(self) -> float:
         return float(self.batch) * (self.context + 1) * self.n_heads
+
+    def dot_products(self) -> float:
+        """A score per cached key and head, and each output element once."""
+        return float(self.batch) * self.n_heads * (self.context + 1 + self.head_dim)
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)

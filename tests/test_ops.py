@@ -121,3 +121,13 @@ def test_outputs_and_cache_writes_are_the_written_operands(op):
     written = {operand.name for operand in op.operands() if operand.written}
     assert written == ({"out", "kv_write"} if "Attention" in type(op).__name__
                        else {"tokens"} if isinstance(op, ops.Sampling) else {"out"})
+
+
+def test_dot_products_count_the_outputs_that_are_reductions():
+    assert ops.Gemm(4, 8, 16, batch=3).dot_products() == 3 * 4 * 8
+    assert ops.DotInteraction(5, 4, 8).dot_products() == 5 * 6
+    assert ops.CrossLayer(5, 8, 2).dot_products() == 5 * (2 + 8)
+    assert ops.CrossLayer(5, 8, 0).dot_products() == 5 * 8
+    assert ops.AttentionPrefill(2, 4, 3, 1, 8).dot_products() == 2 * 3 * (10 + 4 * 8)
+    assert ops.AttentionDecode(2, 9, 3, 1, 8).dot_products() == 2 * 3 * (10 + 8)
+    assert ops.Norm(4, 8).dot_products() == ops.Softmax(4, 8).dot_products() == 0

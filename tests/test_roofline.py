@@ -55,6 +55,16 @@ def test_outputs_are_timed_at_the_write_bandwidth(chip_file):
     assert slow_writes.memory_s == pytest.approx(4e9 / 0.8e12 + 4e9 / 0.4e12)
 
 
+def test_each_output_dot_product_adds_the_chips_dot_overhead(chip_file):
+    gemm = ops.Gemm(256, 512, 32, dtype="bf16")
+    plain = roofline.time(gemm, load_chip(chip_file()))
+    costly = roofline.time(gemm, load_chip(chip_file(), {"dot_overhead": "1 ns"}))
+    assert costly.compute_s == pytest.approx(plain.compute_s + 256 * 512 * 1e-9)
+    norm = ops.Norm(256, 512)  # a vector op has no dot products
+    assert roofline.time(norm, load_chip(chip_file(), {"dot_overhead": "1 ns"})).compute_s == \
+        pytest.approx(roofline.time(norm, load_chip(chip_file())).compute_s)
+
+
 def test_operands_that_fit_only_one_at_a_time_go_off_chip(toy):
     both_fit = ops.Softmax(rows=1024, cols=10 * 1024, dtype="bf16")  # 20 + 20 MiB <= 64 MiB SRAM
     timing = roofline.time(both_fit, toy)

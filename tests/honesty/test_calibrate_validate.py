@@ -49,6 +49,8 @@ FAKE = Calibration(
     threads=2, date="2026-01-01T00:00:00Z",
     measurements=tuple(Measurement(name, value, dimension, 0.05, "test") for name, value, dimension in [
         ("gemm_0", 100e9, units.FLOP_PER_S), ("gemm_1", 120e9, units.FLOP_PER_S),
+        ("gemm_short", 40e9, units.FLOP_PER_S), ("matrix_peak", 130e9, units.FLOP_PER_S),
+        ("dot_overhead", 1e-9, units.SECONDS),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
@@ -65,7 +67,8 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     path = tmp_path / "host.toml"
     path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
     chip = load_chip(str(path))
-    assert chip.peak_flops_per_s("fp32") == pytest.approx(120e9, rel=1e-5)  # best GEMM
+    assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
+    assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
@@ -120,7 +123,8 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    assert len(steps) == TINY.steps == len(calibration.measurements) + TINY.rounds
+    assert len(steps) == TINY.steps == len(calibration.measurements) - 2 + TINY.rounds
+    assert [m.name for m in calibration.measurements[-2:]] == ["matrix_peak", "dot_overhead"]
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
     for measurement in calibration.measurements:
         assert measurement.value > 0 and measurement.spread >= 0
@@ -176,3 +180,19 @@ def test_validate_reports_cases_summary_and_drift(tmp_path, monkeypatch):
     document = json.loads(out.read_text())
     assert [row["when"] for row in document["drift"]] == ["before", "after"]
     assert document["summary"][0]["kind"] == "llama-tiny decode"
+
+
+def _gemm_rate(name, size, k, peak, dot_s):
+    seconds = 2.0 * size * size * k / peak + size * size * dot_s
+    return Measurement(name, 2.0 * size * size * k / seconds, units.FLOP_PER_S, 0.05, "test")
+
+
+def test_matrix_peak_and_cost_per_output_come_from_a_long_and_a_short_gemm():
+    from benches.calibrate import SHORT_K, _matrix_fit
+    peak, per_output = _matrix_fit(_gemm_rate("gemm_0", 1024, 1024, 200e9, 0.5e-9),
+                                   _gemm_rate("gemm_short", 1024, SHORT_K, 200e9, 0.5e-9), 1024)
+    assert peak.value == pytest.approx(200e9) and per_output.value == pytest.approx(0.5e-9)
+    # a short GEMM no slower per flop than the long one: no per-output cost to find
+    peak, per_output = _matrix_fit(_gemm_rate("gemm_0", 1024, 1024, 200e9, 0.0),
+                                   _gemm_rate("gemm_short", 1024, SHORT_K, 250e9, 0.0), 1024)
+    assert per_output.value == 0.0 and peak.value == pytest.approx(200e9)
