@@ -57,26 +57,6 @@ def prefetch(typingctx, array, index):
 
 
 @intrinsic
-def store_streaming(typingctx, array, index, value):
-    """array[index] = value (1-d array) with a non-temporal hint: large outputs that are not
-    re-read soon skip the cache and the read-for-ownership of a normal store."""
-    if not (isinstance(array, types.Array) and array.ndim == 1 and isinstance(index, types.Integer)
-            and isinstance(value, (types.Float, types.Integer))):
-        return None
-
-    def codegen(context, builder, signature, args):
-        array_type, index_type, value_type = signature.args
-        handle = context.make_array(array_type)(context, builder, args[0])
-        position = context.cast(builder, args[1], index_type, types.intp)
-        pointer = cgutils.get_item_pointer(context, builder, array_type, handle, [position], wraparound=False)
-        store = builder.store(context.cast(builder, args[2], value_type, array_type.dtype), pointer)
-        store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
-        return context.get_dummy_value()
-
-    return types.void(array, index, value), codegen
-
-
-@intrinsic
 def bits_to_float32(typingctx, bits):
     """Reinterpret the low 32 bits of an integer as an IEEE float32."""
     if not isinstance(bits, types.Integer):

@@ -60,16 +60,3 @@ def test_out_buffer_is_filled_and_returned(rng):
         out = np.full_like(x, np.nan)
         assert call(out) is out
         np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
-
-
-def test_outputs_larger_than_the_last_level_cache_take_the_streaming_store_path():
-    from kernels.norm import LAST_LEVEL_CACHE_BYTES
-
-    rows = LAST_LEVEL_CACHE_BYTES // (4 * 1024) + 8
-    x = np.random.default_rng(3).standard_normal((rows, 1024), dtype=np.float32)
-    weight, bias = np.full(1024, 0.5, np.float32), np.full(1024, 0.25, np.float32)
-    assert rows * 1024 * 4 > LAST_LEVEL_CACHE_BYTES
-    np.testing.assert_allclose(rms_norm(x, weight), rms_norm_reference(x, weight),
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(layer_norm(x, weight, bias),
-                               layer_norm_reference(x, weight, bias), rtol=1e-4, atol=1e-4)
