@@ -33,3 +33,11 @@ def test_interleaved_timing_keeps_each_functions_own_times(monkeypatch):
 def test_too_few_rounds_is_refused():
     with pytest.raises(ValueError, match=">= 5"):
         timing.measure_interleaved([lambda: None], rounds=3)
+
+
+def test_freed_memory_is_kept_where_the_c_library_allows_it():
+    import platform
+    kept = timing.keep_freed_memory()
+    if platform.libc_ver()[0] == "glibc":
+        assert kept is True
+    assert timing.keep_freed_memory() is kept  # once per process
