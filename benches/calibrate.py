@@ -4,9 +4,10 @@ Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memo
 rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`):
 
 - matrix peak and cost per output: the project's own GEMM kernel (`kernels.linear`,
-  fp32) on square problems of `GEMM_SIZES` and on the first size with inner dimension
-  `SHORT_K`; the two of one output shape give the peak and the fixed cost of each output
-  dot product (its sum across SIMD lanes and store), which dominates short-k products;
+  fp32) on square problems of `GEMM_SIZES` and on the first size with inner dimensions
+  `SHORT_KS`; a line through the three of one output shape gives the peak and the fixed
+  cost of each output dot product (its sum across SIMD lanes and store), which dominates
+  short-k products;
 - vector peak: independent FMAs on register-resident values per thread (no load or
   store per FMA: the units' peak, as the GEMM's is the matrix peak);
 - transcendental rate: vectorised exp (the kernels' own `exp_f32`) over an L1-resident row
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -38,12 +39,12 @@ from benches.timing import Timing, measure_interleaved
 from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
-SHORT_K = 48  # inner dimension of the short GEMM that isolates the cost per output
+SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 OVERHEAD_CALLS = 400
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
-    ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], SHORT_K)} | {
+    ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES)}
 
 
@@ -61,7 +62,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 17 + self.rounds
+        return len(self.gemm_sizes) + 16 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -121,23 +122,21 @@ def _gemm(name: str, size: int, k: int) -> Probe:
                        units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{k}")
 
 
-def _matrix_fit(long: Measurement, short: Measurement, size: int) -> tuple[Measurement, ...]:
-    """Matrix peak and cost per output from two GEMMs of one output shape (size x size)
-    and inner dimensions ``size`` and SHORT_K: seconds = 2 m n k / peak + m n x
-    dot_overhead. Falls back to the long GEMM's rate and no per-output cost when noise
-    makes the fit meaningless."""
-    outputs = float(size) * size
-    long_s = 2.0 * outputs * size / long.value
-    short_s = 2.0 * outputs * SHORT_K / short.value
-    per_flop_s = (long_s - short_s) / (2.0 * outputs * (size - SHORT_K))
-    dot_s = short_s / outputs - 2.0 * SHORT_K * per_flop_s
+def _matrix_fit(gemms: Sequence[tuple[int, Measurement]]) -> tuple[Measurement, ...]:
+    """Matrix peak and cost per output from GEMMs of one output shape and the given inner
+    dimensions k: the least-squares line seconds / outputs = 2 k / peak +
+    dot_overhead. Falls back to the fastest GEMM's rate and no per-output cost when noise
+    makes the line meaningless (a negative slope or intercept)."""
+    ks = np.array([2.0 * k for k, _ in gemms])
+    per_output_s = np.array([2.0 * k / m.value for k, m in gemms])  # (2 m n k / rate) / m n
+    per_flop_s, dot_s = np.polyfit(ks, per_output_s, 1)
     if per_flop_s <= 0 or dot_s < 0:
-        per_flop_s, dot_s = 1.0 / long.value, 0.0
-    spread = max(long.spread, short.spread)
-    detail = (f"fit of {long.name} and {short.name}: seconds = 2 m n k / peak + m n x "
-              "dot_overhead")
+        per_flop_s, dot_s = 1.0 / max(m.value for _, m in gemms), 0.0
+    spread = max(m.spread for _, m in gemms)
+    detail = (f"line through {', '.join(m.name for _, m in gemms)}: seconds = 2 m n k / peak "
+              "+ m n x dot_overhead")
     return (Measurement("matrix_peak", 1.0 / per_flop_s, units.FLOP_PER_S, spread, detail),
-            Measurement("dot_overhead", dot_s, units.SECONDS, spread, detail))
+            Measurement("dot_overhead", float(dot_s), units.SECONDS, spread, detail))
 
 
 def _vector(threads: int) -> Probe:
@@ -281,8 +280,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     microbenchmark as it is set up, then "round i" after each round (``scale.steps`` calls).
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
-    then gemm_short; matrix_peak and dot_overhead, fitted from gemm_0 and gemm_short, come
-    last (derived, not probes).
+    then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
+    come last (derived, not probes).
     """
     import numba
 
@@ -295,7 +294,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     steps: list[tuple[str, Callable[[], Probe]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
-        ("gemm short", lambda: _gemm("gemm_short", scale.gemm_sizes[0], SHORT_K)),
+        *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
+          for k in SHORT_KS),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _transcendental(threads)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
@@ -326,6 +326,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     measurements = _measure(probes, scale.rounds,
                             on_round=lambda index: on_step(f"round {index + 1}"))
     by_name = {m.name: m for m in measurements}
-    measurements += _matrix_fit(by_name["gemm_0"], by_name["gemm_short"], scale.gemm_sizes[0])
+    size = scale.gemm_sizes[0]
+    measurements += _matrix_fit([(size, by_name["gemm_0"]),
+                                 *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

@@ -49,7 +49,8 @@ FAKE = Calibration(
     threads=2, date="2026-01-01T00:00:00Z",
     measurements=tuple(Measurement(name, value, dimension, 0.05, "test") for name, value, dimension in [
         ("gemm_0", 100e9, units.FLOP_PER_S), ("gemm_1", 120e9, units.FLOP_PER_S),
-        ("gemm_short", 40e9, units.FLOP_PER_S), ("matrix_peak", 130e9, units.FLOP_PER_S),
+        ("gemm_k48", 40e9, units.FLOP_PER_S), ("gemm_k256", 80e9, units.FLOP_PER_S),
+        ("matrix_peak", 130e9, units.FLOP_PER_S),
         ("dot_overhead", 1e-9, units.SECONDS),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
@@ -187,12 +188,13 @@ def _gemm_rate(name, size, k, peak, dot_s):
     return Measurement(name, 2.0 * size * size * k / seconds, units.FLOP_PER_S, 0.05, "test")
 
 
-def test_matrix_peak_and_cost_per_output_come_from_a_long_and_a_short_gemm():
-    from benches.calibrate import SHORT_K, _matrix_fit
-    peak, per_output = _matrix_fit(_gemm_rate("gemm_0", 1024, 1024, 200e9, 0.5e-9),
-                                   _gemm_rate("gemm_short", 1024, SHORT_K, 200e9, 0.5e-9), 1024)
+def test_matrix_peak_and_cost_per_output_come_from_gemms_of_several_inner_dimensions():
+    from benches.calibrate import SHORT_KS, _matrix_fit
+    gemms = [(k, _gemm_rate(f"gemm_k{k}", 1024, k, 200e9, 0.5e-9)) for k in (1024, *SHORT_KS)]
+    peak, per_output = _matrix_fit(gemms)
     assert peak.value == pytest.approx(200e9) and per_output.value == pytest.approx(0.5e-9)
-    # a short GEMM no slower per flop than the long one: no per-output cost to find
-    peak, per_output = _matrix_fit(_gemm_rate("gemm_0", 1024, 1024, 200e9, 0.0),
-                                   _gemm_rate("gemm_short", 1024, SHORT_K, 250e9, 0.0), 1024)
-    assert per_output.value == 0.0 and peak.value == pytest.approx(200e9)
+    # shorter GEMMs no slower per flop than the long one: no per-output cost to find
+    gemms = [(1024, _gemm_rate("gemm_0", 1024, 1024, 200e9, 0.0)),
+             *((k, _gemm_rate(f"gemm_k{k}", 1024, k, 250e9, 0.0)) for k in SHORT_KS)]
+    peak, per_output = _matrix_fit(gemms)
+    assert per_output.value == 0.0 and peak.value == pytest.approx(250e9)
