@@ -58,7 +58,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
                      f"  spread {m.spread:5.1%}  {m.detail}")
 
-    def level(name: str, kind: str, capacity: float, prefix: str) -> list[str]:
+    def level(name: str, kind: str, capacity: float, prefix: str,
+              per_core: float | None = None) -> list[str]:
         bandwidth = c.value(f"{prefix}_read")
         gather = c.value(f"{prefix}_gather")
         efficiency = min(1.0, gather / bandwidth)
@@ -66,6 +67,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         write = _write_bandwidth(c.value(f"{prefix}_copy"), bandwidth)
         return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
                 f"capacity = {_q(capacity, units.BYTES)}",
+                *([f"gather_capacity = {_q(per_core, units.BYTES)}"] if per_core else []),
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"write_bandwidth = {_q(write, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
@@ -76,7 +78,9 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
 
     memory = []
     if l2:
-        memory += level("L2", "cache", l2.size_bytes * c.threads, "l2")
+        private = l2.shared_by_cpus <= 1 and c.threads > 1
+        memory += level("L2", "cache", l2.size_bytes * c.threads, "l2",
+                        per_core=l2.size_bytes if private else None)
     if l3:
         memory += level("L3", "cache", l3.size_bytes, "l3")
     memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,

@@ -52,6 +52,7 @@ class MemoryLevel:
     composition: Composition | None = None
     gather_tail_efficiency: float = DEFAULT_GATHER_TAIL_EFFICIENCY
     write_bandwidth_bytes_per_s: float | None = None  # None: as fast as reads
+    gather_capacity_bytes: float | None = None  # None: all of capacity_bytes
 
     @property
     def on_chip(self) -> bool:
@@ -61,6 +62,14 @@ class MemoryLevel:
     def achievable_bytes_per_s(self) -> float:
         """Streaming bandwidth a well-written kernel reaches."""
         return self.bandwidth_bytes_per_s * self.efficiency
+
+    @property
+    def shared_capacity_bytes(self) -> float:
+        """Capacity that holds rows every core reads at random: one core's share of a level
+        made of private per-core caches (each core keeps its own copy of the hot rows),
+        all of a shared level."""
+        return (self.capacity_bytes if self.gather_capacity_bytes is None
+                else self.gather_capacity_bytes)
 
     @property
     def achievable_write_bytes_per_s(self) -> float:
@@ -178,8 +187,9 @@ _TOP_LEVEL_OVERRIDES = {
     "link_latency": ("link", "latency"),
     "max_chips": ("link", "max_chips"),
 }
-_LEVEL_FIELDS = ("capacity", "bandwidth", "write_bandwidth", "transaction", "efficiency",
-                 "gather_efficiency", "gather_tail_efficiency", "energy", "part", "count")
+_LEVEL_FIELDS = ("capacity", "gather_capacity", "bandwidth", "write_bandwidth", "transaction",
+                 "efficiency", "gather_efficiency", "gather_tail_efficiency", "energy", "part",
+                 "count")
 _RAW_LEVEL_FIELDS = ("kind", "capacity", "bandwidth", "transaction")
 _MAIN_MEMORY_ALIASES = ("dram", "hbm", "memory", "mem")
 
@@ -202,8 +212,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    write_bandwidth, transaction, efficiency, gather_efficiency, gather_tail_efficiency,
-    energy, part, count; ``<level>`` alone sets
+    gather_capacity, write_bandwidth, transaction, efficiency, gather_efficiency,
+    gather_tail_efficiency, energy, part, count; ``<level>`` alone sets
     its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
     """
@@ -427,9 +437,10 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
                                                     DEFAULT_GATHER_TAIL_EFFICIENCY),
             write_bandwidth_bytes_per_s=_write_bandwidth(section),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
-    section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "write_bandwidth",
-                                             "efficiency", "gather_efficiency",
-                                             "gather_tail_efficiency", "energy"))
+    section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "gather_capacity",
+                                             "write_bandwidth", "efficiency",
+                                             "gather_efficiency", "gather_tail_efficiency",
+                                             "energy"))
     kind = section.text("kind")
     if kind not in ON_CHIP_KINDS + OFF_CHIP_KINDS:
         raise SeedchipError(f"{where}: {label}.kind '{kind}' is not one of "
@@ -445,6 +456,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
         gather_tail_efficiency=section.fraction("gather_tail_efficiency",
                                                 DEFAULT_GATHER_TAIL_EFFICIENCY),
         write_bandwidth_bytes_per_s=_write_bandwidth(section),
+        gather_capacity_bytes=(section.quantity("gather_capacity", units.BYTES)
+                               if section.has("gather_capacity") else None),
         energy_j_per_bit=(section.quantity("energy", units.JOULES_PER_BIT)
                           if section.has("energy") else None),
     )

@@ -147,7 +147,8 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
 
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
                 gather_bytes: list, tail_bytes: list) -> None:
-    """Random row reads: level j sees the lookups that miss every faster level.
+    """Random row reads: level j sees the lookups that miss every faster level, whose hot
+    rows fill its shared capacity (one core's cache where each core has its own).
 
     A row costs whole transactions of that level: the first is a random access, paid at
     the level's gather bandwidth; the rest of the row follows it, at the level's gather
@@ -161,7 +162,7 @@ def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
         rows = operand.gather_rows * missed
         gather_bytes[index] = gather_bytes[index] + rows * level.transaction_bytes
         tail_bytes[index] = tail_bytes[index] + rows * (transactions - 1) * level.transaction_bytes
-        cached_rows = level.capacity_bytes * share / operand.row_bytes
+        cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
         missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
 
 

@@ -65,6 +65,15 @@ def test_each_output_dot_product_adds_the_chips_dot_overhead(chip_file):
         pytest.approx(roofline.time(norm, load_chip(chip_file())).compute_s)
 
 
+def test_gathered_rows_fill_only_the_shared_capacity_of_a_level(chip_file):
+    bag = ops.EmbeddingBag(rows=10**6, dim=64, bags=1000, pooling=10, dtype="fp32")  # 256 MB
+    whole = roofline.time(bag, load_chip(chip_file()))
+    per_core = roofline.time(bag, load_chip(chip_file(), {"sram_gather_capacity": "16 MiB"}))
+    rows = 1000 * 10
+    assert whole.levels[1].bytes == pytest.approx(rows * (1 - 64 * 2**20 / 256e6) * 256)
+    assert per_core.levels[1].bytes == pytest.approx(rows * (1 - 16 * 2**20 / 256e6) * 256)
+
+
 def test_operands_that_fit_only_one_at_a_time_go_off_chip(toy):
     both_fit = ops.Softmax(rows=1024, cols=10 * 1024, dtype="bf16")  # 20 + 20 MiB <= 64 MiB SRAM
     timing = roofline.time(both_fit, toy)

@@ -76,6 +76,8 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert [level.name for level in chip.memory] == ["L2", "L3", "DRAM"]
     l2, l3, dram = chip.memory
     assert l2.capacity_bytes == pytest.approx(2 * 512 * 2**10, rel=1e-5)
+    assert l2.shared_capacity_bytes == pytest.approx(512 * 2**10, rel=1e-5)  # private per core
+    assert l3.shared_capacity_bytes == l3.capacity_bytes
     assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
     assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
     assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
