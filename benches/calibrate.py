@@ -127,9 +127,9 @@ def _matrix_fit(gemms: Sequence[tuple[int, Measurement]]) -> tuple[Measurement, 
     dimensions k: the least-squares line seconds / outputs = 2 k / peak +
     dot_overhead. Falls back to the fastest GEMM's rate and no per-output cost when noise
     makes the line meaningless (a negative slope or intercept)."""
-    ks = np.array([2.0 * k for k, _ in gemms])
-    per_output_s = np.array([2.0 * k / m.value for k, m in gemms])  # (2 m n k / rate) / m n
-    per_flop_s, dot_s = np.polyfit(ks, per_output_s, 1)
+    flops_per_output = np.array([2.0 * k for k, _ in gemms])
+    seconds_per_output = flops_per_output / np.array([m.value for _, m in gemms])
+    per_flop_s, dot_s = np.polyfit(flops_per_output, seconds_per_output, 1)
     if per_flop_s <= 0 or dot_s < 0:
         per_flop_s, dot_s = 1.0 / max(m.value for _, m in gemms), 0.0
     spread = max(m.spread for _, m in gemms)
