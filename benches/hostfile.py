@@ -89,6 +89,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         'name = "host"',
         f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads"',
         "hypothetical = false",
+        'gathers = "latency"',
         f'source = "measured by seedchip calibrate on {c.date} ({system.cpu_model}, '
         f'{system.cpus} CPUs, {c.threads} numba threads); power and price are the nominal '
         f'estimates of the {nominal.name} preset"',

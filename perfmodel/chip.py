@@ -119,6 +119,7 @@ class Chip:
     price_is_estimate: bool
     sources: Mapping[str, str] = field(default_factory=dict)
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
+    gathers_latency_bound: bool = False  # see GATHER_MODES
 
     @property
     def memory_cost_usd(self) -> float | None:
@@ -319,6 +320,13 @@ class _Section:
             raise SeedchipError(f"{self._label(key)} must be a non-empty string")
         return value
 
+    def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
+        value = self.raw.get(key, default)
+        if value not in options:
+            raise SeedchipError(f"{self._label(key)} must be one of {', '.join(options)}, "
+                                f"got {value!r}")
+        return value
+
     def flag(self, key: str, default: bool | None = None) -> bool:
         value = self.raw.get(key, default)
         if not isinstance(value, bool):
@@ -334,8 +342,15 @@ class _Section:
         return value
 
 
-_TOP_KEYS = ("name", "description", "hypothetical", "source", "compute", "memory", "link",
-             "power", "price")
+GATHER_MODES = ("bandwidth", "latency")
+"""How random row reads of a chip are bound. "bandwidth" (default): every level serves its
+share of the lookups in parallel with the others, so the slowest level sets the time (many
+threads in flight, as on GPUs). "latency": a core's outstanding misses are shared by the
+lookups of every level, so each lookup costs what the level that serves it costs and the
+costs add (CPU cores; calibrate writes it for the host)."""
+
+_TOP_KEYS = ("name", "description", "hypothetical", "source", "gathers", "compute", "memory",
+             "link", "power", "price")
 
 
 def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
@@ -366,6 +381,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         description=top.text("description"),
         hypothetical=top.flag("hypothetical"),
         source=top.text("source"),
+        gathers_latency_bound=top.choice("gathers", GATHER_MODES, "bandwidth") == "latency",
         matrix_flops_per_s=MappingProxyType(matrix),
         vector_flops_per_s=vector,
         transcendental_per_s=compute.quantity(

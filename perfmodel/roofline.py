@@ -13,7 +13,9 @@
   it over its achievable bandwidth plus the bytes written over its write bandwidth (the
   read bandwidth unless the chip file gives one). A random row read pays whole transactions: the first
   at the level's gather bandwidth, the rest of the row at its gather tail bandwidth
-  (streaming unless the chip file says otherwise). The op's
+  (streaming unless the chip file says otherwise). On a chip whose gathers are
+  latency-bound (``gathers = "latency"``: CPU cores), the lookups' costs also add up, each
+  at the level that serves it, and the op takes at least that long. The op's
   memory time is the slowest level's.
 - network: collectives over the chip's links (`perfmodel.collectives`).
 - overhead: the chip's fixed per-op cost (kernel launch, dispatch).
@@ -88,6 +90,10 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
                  if op.engine != "network" else 0.0)
     levels = _level_times(op, chip, residency)
     memory_s = functools.reduce(np.maximum, (level.seconds for level in levels), 0.0)
+    if chip.gathers_latency_bound:
+        memory_s = np.maximum(memory_s, sum(
+            _gather_served_s(operand, chip.memory, residency.table_share)
+            for operand in op.operands() if operand.is_gather))
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
     overhead_s = chip.op_overhead_s
@@ -164,6 +170,31 @@ def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
         tail_bytes[index] = tail_bytes[index] + rows * (transactions - 1) * level.transaction_bytes
         cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
         missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
+
+
+def _gather_served_s(operand: Operand, levels: Sequence[MemoryLevel], share: float) -> float:
+    """Random row reads on a chip whose gathers are latency-bound: each lookup costs what a
+    row costs at the level that serves it (the fastest that caches it), and the costs add.
+
+    A level's cost per row is its first transaction at the gather bandwidth plus the rest
+    at the gather tail bandwidth; as calibrated, it includes passing the faster levels.
+    """
+    table_rows = operand.footprint_bytes / operand.row_bytes
+    reaching = 1.0
+    seconds = 0.0
+    for index, level in enumerate(levels):
+        if index == len(levels) - 1:
+            missed = 0.0
+        else:
+            cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
+            missed = np.minimum(reaching,
+                                1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s))
+        transactions = np.ceil(operand.row_bytes / level.transaction_bytes)
+        per_row_s = (level.transaction_bytes / level.gather_bytes_per_s
+                     + (transactions - 1) * level.transaction_bytes / level.gather_tail_bytes_per_s)
+        seconds = seconds + operand.gather_rows * (reaching - missed) * per_row_s
+        reaching = missed
+    return seconds
 
 
 # ---------------------------------------------------------------- graphs

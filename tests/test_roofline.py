@@ -293,3 +293,26 @@ def test_exp_and_tanh_cost_time_at_the_transcendental_rate(toy):
     elements = 4096 * 4096
     assert roofline.time(softmax, toy).compute_s == pytest.approx(
         4 * elements / (10e12 * 0.5) + elements / (10e12 / 8 * 0.5))
+
+
+def test_latency_bound_gathers_add_up_each_lookup_at_the_level_that_serves_it(chip_file):
+    bag = ops.EmbeddingBag(rows=10**6, dim=64, bags=1000, pooling=10, dtype="fp32")  # 256 MB
+    text = ('source = "hypothetical: test fixture"', 'source = "hypothetical: test fixture"\n'
+                                                     'gathers = "latency"')
+    parallel = roofline.time(bag, load_chip(chip_file()))
+    serial = roofline.time(bag, load_chip(chip_file(text)))
+    sram, hbm = load_chip(chip_file()).memory
+    rows, hit = 1000 * 10, 64 * 2**20 / 256e6
+    sram_row_s = 32 / sram.gather_bytes_per_s + 7 * 32 / sram.gather_tail_bytes_per_s
+    hbm_row_s = 64 / hbm.gather_bytes_per_s + 3 * 64 / hbm.gather_tail_bytes_per_s
+    served_s = rows * (hit * sram_row_s + (1 - hit) * hbm_row_s)
+    assert serial.memory_s == pytest.approx(max(parallel.memory_s, served_s))
+    assert serial.memory_s > parallel.memory_s
+
+
+def test_gather_mode_must_be_known(chip_file):
+    from perfmodel.errors import SeedchipError
+    with pytest.raises(SeedchipError, match="gathers must be one of bandwidth, latency"):
+        load_chip(chip_file(('source = "hypothetical: test fixture"',
+                             'source = "hypothetical: test fixture"\ngathers = "fast"')))
+    assert not load_chip(chip_file()).gathers_latency_bound

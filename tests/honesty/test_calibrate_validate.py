@@ -90,6 +90,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert l3.achievable_write_bytes_per_s == pytest.approx(1 / (2 / 80e9 - 1 / 100e9), rel=1e-4)
     assert dram.achievable_write_bytes_per_s == pytest.approx(70e9, rel=1e-4)  # nothing left
     assert "measured by seedchip calibrate on 2026-01-01" in chip.source
+    assert chip.gathers_latency_bound
 
 
 def _result(kind, predicted, measured):
