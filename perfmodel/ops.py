@@ -128,8 +128,9 @@ class Op:
         raise NotImplementedError
 
     def transcendentals(self) -> float:
-        """exp/tanh evaluations, counted apart from flops: they cost several flops on SIMD
-        units and run on special-function units of their own on GPUs."""
+        """exp/tanh/reciprocal evaluations, counted apart from flops: they cost several flops
+        (or the divider) on SIMD units and run on special-function units of their own on
+        GPUs."""
         return 0.0
 
     def dot_products(self) -> float:
@@ -162,15 +163,17 @@ def _size(dtype: str) -> float:
     return DTYPE_BYTES[dtype]
 
 
-# Flops per element of each elementwise function, not counting its exp or tanh, and the
-# number of those: gelu (tanh form) 0.5 x (1 + tanh(0.798 (x + 0.0447 x^3))); silu
-# x / (1 + exp(-x)); sigmoid 1 / (1 + exp(-x)).
+# Flops per element of each elementwise function, not counting its special functions, and
+# the number of those (exp, tanh, reciprocal: the special-function unit's work on a GPU,
+# the divider's or a polynomial's on a CPU): gelu (tanh form) 0.5 x (1 + tanh(0.798 (x +
+# 0.0447 x^3))), one tanh; silu x * (1 / (1 + exp(-x))) and sigmoid 1 / (1 + exp(-x)), an
+# exp and a reciprocal.
 ACTIVATION_FLOPS = {"relu": 1, "gelu": 8, "silu": 3, "sigmoid": 2}
-ACTIVATION_TRANSCENDENTALS = {"gelu": 1, "silu": 1, "sigmoid": 1}
+ACTIVATION_TRANSCENDENTALS = {"gelu": 1, "silu": 2, "sigmoid": 2}
 ELEMENTWISE_INPUTS = {"relu": 1, "gelu": 1, "silu": 1, "sigmoid": 1, "add": 2, "mul": 2,
                       "swiglu": 2, "copy": 1}
 ELEMENTWISE_FLOPS = {**ACTIVATION_FLOPS, "add": 1, "mul": 1, "swiglu": 4, "copy": 0}
-ELEMENTWISE_TRANSCENDENTALS = {**ACTIVATION_TRANSCENDENTALS, "swiglu": 1}
+ELEMENTWISE_TRANSCENDENTALS = {**ACTIVATION_TRANSCENDENTALS, "swiglu": 2}
 
 
 @dataclass(frozen=True)
