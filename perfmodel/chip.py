@@ -72,11 +72,15 @@ class MemoryLevel:
                 else self.gather_capacity_bytes)
 
     @property
-    def achievable_write_bytes_per_s(self) -> float:
-        """Streaming write bandwidth a well-written kernel reaches (reads' unless given)."""
-        peak = (self.bandwidth_bytes_per_s if self.write_bandwidth_bytes_per_s is None
+    def write_bytes_per_s(self) -> float:
+        """Peak streaming write bandwidth: the read bandwidth unless the file gives one."""
+        return (self.bandwidth_bytes_per_s if self.write_bandwidth_bytes_per_s is None
                 else self.write_bandwidth_bytes_per_s)
-        return peak * self.efficiency
+
+    @property
+    def achievable_write_bytes_per_s(self) -> float:
+        """Streaming write bandwidth a well-written kernel reaches."""
+        return self.write_bytes_per_s * self.efficiency
 
     @property
     def gather_bytes_per_s(self) -> float:

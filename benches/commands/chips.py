@@ -76,6 +76,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
         {"field": "description", "value": chip.description, "dimension": "", "source": ""},
         {"field": "hypothetical", "value": chip.hypothetical, "dimension": "", "source": ""},
         {"field": "source", "value": chip.source, "dimension": "", "source": ""},
+        {"field": "gathers", "value": "latency" if chip.gathers_latency_bound else "bandwidth",
+         "dimension": "", "source": ""},
     ]
     compute_source = chip.sources.get("compute", "")
     for dtype, peak in chip.matrix_flops_per_s.items():
@@ -84,6 +86,10 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
     rows += [
         {"field": "vector_flops_per_s", "value": chip.vector_flops_per_s,
          "dimension": units.FLOP_PER_S, "source": compute_source},
+        {"field": "transcendental_per_s", "value": chip.transcendental_per_s,
+         "dimension": units.FLOP_PER_S, "source": compute_source},
+        {"field": "dot_overhead_s", "value": chip.dot_overhead_s, "dimension": units.SECONDS,
+         "source": compute_source},
         {"field": "compute_efficiency", "value": chip.compute_efficiency,
          "dimension": units.RATIO, "source": compute_source},
         {"field": "op_overhead_s", "value": chip.op_overhead_s, "dimension": units.SECONDS,
@@ -96,13 +102,20 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
             {"field": f"{prefix}.kind", "value": level.kind, "dimension": "", "source": level_source},
             {"field": f"{prefix}.capacity_bytes", "value": level.capacity_bytes,
              "dimension": units.BYTES, "source": level_source},
+            {"field": f"{prefix}.gather_capacity_bytes", "value": level.shared_capacity_bytes,
+             "dimension": units.BYTES, "source": level_source},
             {"field": f"{prefix}.bandwidth_bytes_per_s", "value": level.bandwidth_bytes_per_s,
+             "dimension": units.BYTES_PER_S, "source": level_source},
+            {"field": f"{prefix}.write_bandwidth_bytes_per_s",
+             "value": level.write_bytes_per_s,
              "dimension": units.BYTES_PER_S, "source": level_source},
             {"field": f"{prefix}.transaction_bytes", "value": level.transaction_bytes,
              "dimension": units.BYTES, "source": level_source},
             {"field": f"{prefix}.efficiency", "value": level.efficiency,
              "dimension": units.RATIO, "source": level_source},
             {"field": f"{prefix}.gather_efficiency", "value": level.gather_efficiency,
+             "dimension": units.RATIO, "source": level_source},
+            {"field": f"{prefix}.gather_tail_efficiency", "value": level.gather_tail_efficiency,
              "dimension": units.RATIO, "source": level_source},
         ]
     link_source = chip.sources.get("link", "")
