@@ -45,6 +45,24 @@ def _drift_row(when: str, drift) -> dict:
             "dram_read": drift.dram_read}
 
 
+DRIFT_TOLERANCE = 0.2
+
+
+def drift_warning(drifts: list[dict]) -> str | None:
+    """A line for the reader when the host ran more than DRIFT_TOLERANCE away from its
+    calibrated speed on some ceiling, naming the range: errors of the cases bound by that
+    ceiling include the machine's change, not only the model's."""
+    moved = []
+    for ceiling in ("gemm", "vector", "dram_read"):
+        values = [row[ceiling] for row in drifts]
+        if any(abs(value - 1.0) > DRIFT_TOLERANCE for value in values):
+            moved.append(f"{ceiling} {min(values):.2f}-{max(values):.2f}x")
+    if not moved:
+        return None
+    return ("note: this host ran away from its calibrated speed during validation ("
+            + ", ".join(moved) + "); errors of the cases bound by it include that change")
+
+
 def _summary_for_people(row: dict) -> dict:
     return {"group": row["group"], "kind": row["kind"], "cases": str(row["cases"]),
             "median |error|": f"{row['median_abs_error']:.0%}",
@@ -104,6 +122,9 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
                    "noise, not model error):")
         emit_rows(drifts, output_format, [{key: value if key == "when" else f"{value:.2f}"
                                            for key, value in row.items()} for row in drifts])
+        warning = drift_warning(drifts)
+        if warning:
+            click.echo(warning)
     if output_path:
         write_atomically(output_path, to_json(document) + "\n")
     if plot_path:

@@ -201,3 +201,14 @@ def test_matrix_peak_and_cost_per_output_come_from_gemms_of_several_inner_dimens
              *((k, _gemm_rate(f"gemm_k{k}", 1024, k, 250e9, 0.0)) for k in SHORT_KS)]
     peak, per_output = _matrix_fit(gemms)
     assert per_output.value == 0.0 and peak.value == pytest.approx(250e9)
+
+
+def test_validate_names_the_ceilings_the_host_drifted_on():
+    from benches.commands.validate import drift_warning
+    steady = [{"when": "before", "gemm": 1.02, "vector": 0.99, "dram_read": 1.1},
+              {"when": "after", "gemm": 0.95, "vector": 1.0, "dram_read": 0.9}]
+    assert drift_warning(steady) is None
+    moved = [{"when": "before", "gemm": 1.0, "vector": 1.0, "dram_read": 1.7},
+             {"when": "after", "gemm": 1.0, "vector": 1.0, "dram_read": 0.66}]
+    line = drift_warning(moved)
+    assert "dram_read 0.66-1.70x" in line and "gemm" not in line
