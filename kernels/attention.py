@@ -21,7 +21,7 @@ from numba import prange
 
 from kernels import _validate
 from kernels._jit import NEG_LARGE, exp_f32, jit_inline, jit_parallel, max_f32
-from kernels.linear import gemm_nt_block
+from kernels.linear import dot, dot4, gemm_nt_block
 from perfmodel.errors import SeedchipError
 
 _TILE_ROWS = 128
@@ -178,34 +178,22 @@ def attention_prefill_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, cau
 def _score_block(qb, keys, group, scale, scores):
     """scores[h, t] = scale * qb[h] . keys[t, h // group] for every key t of the block.
 
-    Four keys per pass over a query row: one load of the query serves four FMAs, and the
-    four sums are independent chains."""
+    Four keys per pass over a query row (``dot4``)."""
     n_keys = keys.shape[0]
     full = n_keys // 4 * 4
     for t in range(0, full, 4):
         for h in range(qb.shape[0]):
             qh = qb[h]
             hk = h // group
-            k0, k1, k2, k3 = keys[t, hk], keys[t + 1, hk], keys[t + 2, hk], keys[t + 3, hk]
-            s0 = s1 = s2 = s3 = np.float32(0.0)
-            for d in range(qh.size):
-                x = qh[d]
-                s0 += x * k0[d]
-                s1 += x * k1[d]
-                s2 += x * k2[d]
-                s3 += x * k3[d]
+            s0, s1, s2, s3 = dot4(qh, keys[t, hk], keys[t + 1, hk], keys[t + 2, hk],
+                                  keys[t + 3, hk])
             scores[h, t] = s0 * scale
             scores[h, t + 1] = s1 * scale
             scores[h, t + 2] = s2 * scale
             scores[h, t + 3] = s3 * scale
     for t in range(full, n_keys):
         for h in range(qb.shape[0]):
-            qh = qb[h]
-            kt = keys[t, h // group]
-            s = np.float32(0.0)
-            for d in range(qh.size):
-                s += qh[d] * kt[d]
-            scores[h, t] = s * scale
+            scores[h, t] = dot(qb[h], keys[t, h // group]) * scale
 
 
 @jit_inline

@@ -7,7 +7,7 @@ from numba import prange
 
 from kernels import _validate
 from kernels._jit import jit_inline, jit_parallel
-from kernels.linear import matmul_nt
+from kernels.linear import dot, dot4, matmul_nt
 
 
 @jit_inline
@@ -29,26 +29,12 @@ def _dot_kernel(dense, sparse, out):
             zi = _feature(dense, sparse, b, i)
             j = i + 1
             while j + 4 <= features:
-                z0, z1, z2, z3 = sparse[b, j - 1], sparse[b, j], sparse[b, j + 1], sparse[b, j + 2]
-                a0 = a1 = a2 = a3 = np.float32(0.0)
-                for c in range(dim):
-                    x = zi[c]
-                    a0 += x * z0[c]
-                    a1 += x * z1[c]
-                    a2 += x * z2[c]
-                    a3 += x * z3[c]
-                out[b, col] = a0
-                out[b, col + 1] = a1
-                out[b, col + 2] = a2
-                out[b, col + 3] = a3
+                out[b, col], out[b, col + 1], out[b, col + 2], out[b, col + 3] = dot4(
+                    zi, sparse[b, j - 1], sparse[b, j], sparse[b, j + 1], sparse[b, j + 2])
                 col += 4
                 j += 4
             for j in range(j, features):
-                zj = sparse[b, j - 1]
-                acc = np.float32(0.0)
-                for c in range(dim):
-                    acc += zi[c] * zj[c]
-                out[b, col] = acc
+                out[b, col] = dot(zi, sparse[b, j - 1])
                 col += 1
 
 

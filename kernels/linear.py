@@ -103,7 +103,7 @@ def gemm_nt_block(x, w, y):
 
 
 @jit_inline
-def _dot(a, b):
+def dot(a, b):
     """a . b of two 1-d float32 arrays of one length."""
     total = np.float32(0.0)
     for k in range(a.size):
@@ -112,20 +112,17 @@ def _dot(a, b):
 
 
 @jit_inline
-def _dot_4_rows(x, wr, y, j):
-    """y[0:4, j] = x[0:4] @ wr: four rows of x against one weight row, read once."""
-    x0, x1, x2, x3 = x[0], x[1], x[2], x[3]
-    a0 = a1 = a2 = a3 = np.float32(0.0)
-    for k in range(wr.size):
-        v = wr[k]
-        a0 += x0[k] * v
-        a1 += x1[k] * v
-        a2 += x2[k] * v
-        a3 += x3[k] * v
-    y[0, j] = a0
-    y[1, j] = a1
-    y[2, j] = a2
-    y[3, j] = a3
+def dot4(a, b0, b1, b2, b3):
+    """(a . b0, a . b1, a . b2, a . b3) for 1-d float32 arrays of one length: one load of a
+    serves four FMAs, and the four sums are independent chains."""
+    s0 = s1 = s2 = s3 = np.float32(0.0)
+    for k in range(a.size):
+        x = a[k]
+        s0 += x * b0[k]
+        s1 += x * b1[k]
+        s2 += x * b2[k]
+        s3 += x * b3[k]
+    return s0, s1, s2, s3
 
 
 @jit_inline
@@ -148,9 +145,10 @@ def _narrow_columns(x, w, y, begin, end):
     for j in range(begin, end):
         wr = w[j]
         for i in range(0, full, 4):
-            _dot_4_rows(x[i:i + 4], wr, y[i:i + 4], j)
+            y[i, j], y[i + 1, j], y[i + 2, j], y[i + 3, j] = dot4(wr, x[i], x[i + 1], x[i + 2],
+                                                                  x[i + 3])
         for i in range(full, m):
-            y[i, j] = _dot(x[i], wr)
+            y[i, j] = dot(x[i], wr)
 
 
 @jit_inline
