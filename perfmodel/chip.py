@@ -312,6 +312,10 @@ class _Section:
             raise SeedchipError(f"{self._label(key)} must be positive, got {self.raw[key]!r}")
         return value
 
+    def optional_quantity(self, key: str, dimension: str) -> float | None:
+        """The value in base units, or None when the file leaves it out."""
+        return self.quantity(key, dimension) if self.has(key) else None
+
     def fraction(self, key: str, default: float) -> float:
         value = self.quantity(key, units.RATIO, default)
         if not 0 < value <= 1:
@@ -455,7 +459,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
             gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
             gather_tail_efficiency=section.fraction("gather_tail_efficiency",
                                                     DEFAULT_GATHER_TAIL_EFFICIENCY),
-            write_bandwidth_bytes_per_s=_write_bandwidth(section),
+            write_bandwidth_bytes_per_s=section.optional_quantity("write_bandwidth",
+                                                                  units.BYTES_PER_S),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
     section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "gather_capacity",
                                              "write_bandwidth", "efficiency",
@@ -475,19 +480,11 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
         gather_efficiency=section.fraction("gather_efficiency", DEFAULT_GATHER_EFFICIENCY),
         gather_tail_efficiency=section.fraction("gather_tail_efficiency",
                                                 DEFAULT_GATHER_TAIL_EFFICIENCY),
-        write_bandwidth_bytes_per_s=_write_bandwidth(section),
-        gather_capacity_bytes=(section.quantity("gather_capacity", units.BYTES)
-                               if section.has("gather_capacity") else None),
-        energy_j_per_bit=(section.quantity("energy", units.JOULES_PER_BIT)
-                          if section.has("energy") else None),
+        write_bandwidth_bytes_per_s=section.optional_quantity("write_bandwidth",
+                                                              units.BYTES_PER_S),
+        gather_capacity_bytes=section.optional_quantity("gather_capacity", units.BYTES),
+        energy_j_per_bit=section.optional_quantity("energy", units.JOULES_PER_BIT),
     )
-
-
-def _write_bandwidth(section: _Section) -> float | None:
-    """A level's own streaming write bandwidth, or None (writes as fast as reads)."""
-    if not section.has("write_bandwidth"):
-        return None
-    return section.quantity("write_bandwidth", units.BYTES_PER_S)
 
 
 def _link(raw: Any, where: str) -> Link:
