@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass
@@ -151,25 +152,33 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
                                                     gather_bytes, tail_bytes))
 
 
+def _lookups_reaching(operand: Operand, levels: Sequence[MemoryLevel], share: float) -> list:
+    """The share of an operand's lookups that reach each level: those whose rows are not
+    among the hot rows cached by any faster level (its shared capacity, one core's cache
+    where each core has its own)."""
+    table_rows = operand.footprint_bytes / operand.row_bytes
+    reaching = [1.0]
+    for level in levels[:-1]:
+        cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
+        reaching.append(1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s))
+    return reaching
+
+
 def _add_gather(operand: Operand, levels: Sequence[MemoryLevel], share: float,
                 gather_bytes: list, tail_bytes: list) -> None:
-    """Random row reads: level j sees the lookups that miss every faster level, whose hot
-    rows fill its shared capacity (one core's cache where each core has its own).
+    """Random row reads: level j sees the lookups that reach it (``_lookups_reaching``).
 
     A row costs whole transactions of that level: the first is a random access, paid at
     the level's gather bandwidth; the rest of the row follows it, at the level's gather
     tail bandwidth (streaming bandwidth unless measured otherwise: on a CPU the lines
     after the first of a random row arrive at well under streaming speed).
     """
-    table_rows = operand.footprint_bytes / operand.row_bytes
-    missed = 1.0
-    for index, level in enumerate(levels):
+    reaching_levels = _lookups_reaching(operand, levels, share)
+    for index, (level, reaching) in enumerate(zip(levels, reaching_levels)):
         transactions = np.ceil(operand.row_bytes / level.transaction_bytes)
-        rows = operand.gather_rows * missed
+        rows = operand.gather_rows * reaching
         gather_bytes[index] = gather_bytes[index] + rows * level.transaction_bytes
         tail_bytes[index] = tail_bytes[index] + rows * (transactions - 1) * level.transaction_bytes
-        cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
-        missed = 1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s)
 
 
 def _gather_served_s(operand: Operand, levels: Sequence[MemoryLevel], share: float) -> float:
@@ -179,21 +188,14 @@ def _gather_served_s(operand: Operand, levels: Sequence[MemoryLevel], share: flo
     A level's cost per row is its first transaction at the gather bandwidth plus the rest
     at the gather tail bandwidth; as calibrated, it includes passing the faster levels.
     """
-    table_rows = operand.footprint_bytes / operand.row_bytes
-    reaching = 1.0
+    # never more lookups past a level than reached it; none past the last
+    reaching = [*itertools.accumulate(_lookups_reaching(operand, levels, share), np.minimum), 0.0]
     seconds = 0.0
-    for index, level in enumerate(levels):
-        if index == len(levels) - 1:
-            missed = 0.0
-        else:
-            cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
-            missed = np.minimum(reaching,
-                                1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s))
+    for level, here, beyond in zip(levels, reaching, reaching[1:]):
         transactions = np.ceil(operand.row_bytes / level.transaction_bytes)
         per_row_s = (level.transaction_bytes / level.gather_bytes_per_s
                      + (transactions - 1) * level.transaction_bytes / level.gather_tail_bytes_per_s)
-        seconds = seconds + operand.gather_rows * (reaching - missed) * per_row_s
-        reaching = missed
+        seconds = seconds + operand.gather_rows * (here - beyond) * per_row_s
     return seconds
 
 
