@@ -19,8 +19,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
   `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
-- fixed per-op overhead: a call of a public kernel wrapper on a tiny input (validation,
-  dispatch and a parallel region).
+- fixed per-op overhead: the mean cost of a call of each public kernel kind on a tiny
+  input, one after the other as in a graph (wrapper checks, dispatch, a parallel region).
 
 Validation (`benches.validate`) must use other shapes; `CALIBRATION_SHAPES` lists what is
 measured here so a test can check the two sets are disjoint.
@@ -42,7 +42,7 @@ GEMM_SIZES = (1024, 1536)
 SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
-OVERHEAD_CALLS = 400
+OVERHEAD_ROUNDS = 50
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES)}
@@ -211,19 +211,42 @@ def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail:
                        f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
 
 
-def _overhead() -> Probe:
+def _tiny_calls() -> list[Callable[[], object]]:
+    """One call of each kernel kind the model times, on the smallest useful input: a
+    graph is a sequence of different kernels, each with its own wrapper checks and
+    parallel region, so the fixed cost per op is their mean, not one kernel's."""
     import kernels
 
-    x = _floats(16).reshape(1, 16)
-    weight = _floats(16)
+    row = _floats(16).reshape(1, 16)
+    vector = _floats(16)
+    table = _floats(16 * 16).reshape(16, 16)
+    first = np.zeros(1, dtype=np.int64)
+    cache = _floats(16).reshape(1, 1, 1, 16)
+    return [lambda: kernels.linear(row, table),
+            lambda: kernels.embedding_bag(table, first, first),
+            lambda: kernels.attention_decode(row.reshape(1, 1, 16), cache, cache, first + 1),
+            lambda: kernels.rms_norm(row, vector),
+            lambda: kernels.layer_norm(row, vector, vector),
+            lambda: kernels.softmax(row),
+            lambda: kernels.gelu(row),
+            lambda: kernels.dot_interaction(row, table.reshape(1, 16, 16)),
+            lambda: kernels.topk(row, 4)]
 
-    def calls() -> None:
-        for _ in range(OVERHEAD_CALLS):
-            kernels.rms_norm(x, weight)
 
-    return Probe(calls, lambda timing: Measurement(
-        "overhead", timing.median_s / OVERHEAD_CALLS, units.SECONDS, timing.spread,
-        "kernels.rms_norm on [1, 16]: wrapper, dispatch and a parallel region"))
+def _overhead() -> Probe:
+    calls = _tiny_calls()
+
+    def rounds() -> None:
+        for _ in range(OVERHEAD_ROUNDS):
+            for call in calls:
+                call()
+
+    count = OVERHEAD_ROUNDS * len(calls)
+    return Probe(rounds, lambda timing: Measurement(
+        "overhead", timing.median_s / count, units.SECONDS, timing.spread,
+        f"mean of one call each of {len(calls)} kernels (linear, embedding_bag, attention, "
+        "norms, softmax, gelu, interaction, top-k) on tiny inputs: wrapper checks, dispatch "
+        "and a parallel region"))
 
 
 def _l3_bytes(system: SystemInfo) -> int:

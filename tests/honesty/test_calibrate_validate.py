@@ -212,3 +212,16 @@ def test_validate_names_the_ceilings_the_host_drifted_on():
              {"when": "after", "gemm": 1.0, "vector": 1.0, "dram_read": 0.66}]
     line = drift_warning(moved)
     assert "dram_read 0.66-1.70x" in line and "gemm" not in line
+
+
+def test_overhead_is_the_mean_cost_of_one_call_of_each_kernel_kind():
+    from benches.calibrate import OVERHEAD_ROUNDS, _overhead, _tiny_calls
+    from benches.timing import Timing
+    calls = _tiny_calls()
+    for call in calls:  # every tiny call is valid input for its kernel
+        call()
+    assert len(calls) >= 8
+    count = OVERHEAD_ROUNDS * len(calls)
+    measured = _overhead().result(Timing(count * 9e-6, count * 8e-6, count * 12e-6, 5))
+    assert measured.name == "overhead" and measured.value == pytest.approx(9e-6)
+    assert measured.spread == pytest.approx(4 / 9)
