@@ -4,7 +4,9 @@ Query head h reads key/value head h // (n_heads // n_kv_heads). Scores are scale
 1/sqrt(head_dim); softmax and accumulation are float32. Prefill is flash attention: a tile
 of ~128 query rows (all heads of one kv group, so K/V are read once per group) walks key
 blocks, with Q K^T and P V as cache-resident GEMMs (``linear``'s register tiles) and an
-online softmax between them. Decode walks each sequence's cache
+online softmax between them; each kv head's keys and (transposed) values are packed once
+per call into the layout those GEMMs read, and a causal tile scores keys only up to its
+own diagonal. Decode walks each sequence's cache
 once in memory order (all kv heads of position t together) in blocks of keys: every
 head's scores for the block, then one online-softmax update per head and block (running
 max, running sum, rescaled accumulator); long contexts are split into chunks across
@@ -40,19 +42,24 @@ def _load_queries(q, b, hk, group, i0, scale, qs):
             qs[r, d] = q[b, i, h, d] * scale
 
 
-@jit_inline
-def _load_keys(k, v, b, hk, t0, n_keys, kb, vt):
-    """kb[t] = k[b, t0 + t, hk] and vt[:, t] = v[b, t0 + t, hk] (V transposed, so that P V is
-    an NT product like Q K^T), zero beyond ``n_keys``."""
-    head_dim = k.shape[3]
-    for t in range(kb.shape[0]):
-        if t < n_keys:
+@jit_parallel
+def _pack_keys_values(k, v, k_packed, v_packed):
+    """Each kv head's keys and values laid out as the tiles' GEMMs read them, once per call
+    rather than once per query tile: k_packed[b, hk, t] = k[b, t, hk] (contiguous rows) and
+    v_packed[b, hk, block, d, j] = v[b, block * _KEY_BLOCK + j, hk, d] (V transposed per
+    key block, so that P V is an NT product like Q K^T; zero past the sequence)."""
+    batch, seq, n_kv_heads, head_dim = v.shape
+    for pair in prange(batch * n_kv_heads):
+        b = pair // n_kv_heads
+        hk = pair - b * n_kv_heads
+        for t in range(seq):
+            k_packed[b, hk, t] = k[b, t, hk]
+            block = t // _KEY_BLOCK
+            j = t - block * _KEY_BLOCK
             for d in range(head_dim):
-                kb[t, d] = k[b, t0 + t, hk, d]
-                vt[d, t] = v[b, t0 + t, hk, d]
-        else:
-            kb[t] = 0.0
-            vt[:, t] = 0.0
+                v_packed[b, hk, block, d, j] = v[b, t, hk, d]
+        tail = seq - (v_packed.shape[2] - 1) * _KEY_BLOCK
+        v_packed[b, hk, -1, :, tail:] = 0.0
 
 
 @jit_inline
@@ -88,15 +95,13 @@ def _rescale_add(acc, alpha, part):
 
 
 @jit_inline
-def _prefill_tile(q, k, v, causal, scale, b, hk, i0, n_queries, out):
+def _prefill_tile(q, k_packed, v_packed, causal, scale, b, hk, i0, n_queries, out):
     """Queries i0 .. i0 + n_queries of all heads in kv group hk: flash-attention over key
     blocks, with Q K^T and P V as cache-resident GEMMs and K/V read once for the group."""
     seq, head_dim = q.shape[1], q.shape[3]
-    group = q.shape[2] // k.shape[2]
+    group = q.shape[2] // k_packed.shape[1]
     rows = n_queries * group
     qs = np.empty((rows, head_dim), np.float32)
-    kb = np.empty((_KEY_BLOCK, head_dim), np.float32)
-    vt = np.empty((head_dim, _KEY_BLOCK), np.float32)
     scores = np.empty((rows, _KEY_BLOCK), np.float32)
     part = np.empty((rows, head_dim), np.float32)
     acc = np.zeros((rows, head_dim), np.float32)
@@ -106,11 +111,12 @@ def _prefill_tile(q, k, v, causal, scale, b, hk, i0, n_queries, out):
     _load_queries(q, b, hk, group, i0, scale, qs)
     key_end = min(seq, i0 + n_queries) if causal else seq
     for t0 in range(0, key_end, _KEY_BLOCK):
+        # scores only for keys some query of the tile sees (a causal tile stops at its own
+        # diagonal); the softmax zeroes the weights of the rest of the block
         n_keys = min(_KEY_BLOCK, key_end - t0)
-        _load_keys(k, v, b, hk, t0, n_keys, kb, vt)
-        gemm_nt_block(qs, kb, scores)
+        gemm_nt_block(qs, k_packed[b, hk, t0:t0 + n_keys], scores)
         _softmax_block(scores, group, i0, t0, n_keys, causal, top, total, alpha)
-        gemm_nt_block(scores, vt, part)
+        gemm_nt_block(scores, v_packed[b, hk, t0 // _KEY_BLOCK], part)
         _rescale_add(acc, alpha, part)
     for r in range(rows):
         inv = np.float32(1.0) / total[r]
@@ -119,9 +125,9 @@ def _prefill_tile(q, k, v, causal, scale, b, hk, i0, n_queries, out):
 
 
 @jit_parallel
-def _prefill_kernel(q, k, v, causal, scale, tile_queries, out):
+def _prefill_kernel(q, k_packed, v_packed, causal, scale, tile_queries, out):
     batch, seq, n_heads, _ = q.shape
-    n_kv_heads = k.shape[2]
+    n_kv_heads = k_packed.shape[1]
     n_tiles = (seq + tile_queries - 1) // tile_queries
     for task in prange(batch * n_kv_heads * n_tiles):
         pair = task // n_tiles
@@ -131,7 +137,8 @@ def _prefill_kernel(q, k, v, causal, scale, tile_queries, out):
         # zig-zag order (first, last, second, ...) evens out causal work across threads
         tile = j // 2 if j % 2 == 0 else n_tiles - 1 - j // 2
         i0 = tile * tile_queries
-        _prefill_tile(q, k, v, causal, scale, b, hk, i0, min(tile_queries, seq - i0), out)
+        _prefill_tile(q, k_packed, v_packed, causal, scale, b, hk, i0,
+                      min(tile_queries, seq - i0), out)
 
 
 def _check_heads(n_heads: int, n_kv_heads: int) -> int:
@@ -155,8 +162,13 @@ def attention_prefill(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool 
     out = np.empty_like(q)
     if out.size:
         tile_queries = max(1, _TILE_ROWS // group)
-        _prefill_kernel(q, k, v, bool(causal), np.float32(1.0 / math.sqrt(max(q.shape[3], 1))),
-                        tile_queries, out)
+        batch, seq, n_kv_heads, head_dim = k.shape
+        k_packed = np.empty((batch, n_kv_heads, seq, head_dim), np.float32)
+        blocks = -(-seq // _KEY_BLOCK)
+        v_packed = np.empty((batch, n_kv_heads, blocks, head_dim, _KEY_BLOCK), np.float32)
+        _pack_keys_values(k, v, k_packed, v_packed)
+        _prefill_kernel(q, k_packed, v_packed, bool(causal),
+                        np.float32(1.0 / math.sqrt(max(q.shape[3], 1))), tile_queries, out)
     return out
 
 

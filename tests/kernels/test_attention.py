@@ -24,6 +24,17 @@ def test_prefill(rng, kv_heads, ratio, causal, batch, seq):
     np.testing.assert_allclose(got, attention_prefill_reference(q, k, v, causal), **TOL)
 
 
+@pytest.mark.parametrize("ratio", [1, 3])
+@pytest.mark.parametrize("causal", [True, False])
+def test_prefill_over_several_key_blocks(rng, ratio, causal):
+    """300 keys: full key blocks, a part-filled last one, and (with 3 query heads per kv
+    head) query tiles whose diagonal ends inside a block."""
+    q = normal(rng, 2, 300, 2 * ratio, 8, scale=2.0)
+    k, v = normal(rng, 2, 300, 2, 8), normal(rng, 2, 300, 2, 8)
+    got = attention_prefill(q, k, v, causal)
+    np.testing.assert_allclose(got, attention_prefill_reference(q, k, v, causal), **TOL)
+
+
 @pytest.mark.parametrize("kv_heads,ratio", [(2, 1), (2, 4), (1, 8)])
 def test_decode_ragged(rng, kv_heads, ratio):
     q = normal(rng, 4, kv_heads * ratio, 16)
