@@ -55,7 +55,7 @@ class Scale:
     gemm_sizes: tuple[int, ...] = GEMM_SIZES
     dram_buffer_bytes: int = 512 * 2**20
     gather_rows: int = 1 << 18
-    rounds: int = 51  # interleaved: each figure's samples span the whole calibration
+    rounds: int = 201  # interleaved: each figure's samples span the whole calibration
     drift_rounds: int = 7
     l3_multiple: int = 4  # the DRAM buffer is at least this many times the L3
 

@@ -16,6 +16,10 @@ from perfmodel.chip import load_chip
 from perfmodel.errors import SeedchipError
 
 RESULTS_FORMAT = "seedchip-validate/1"
+FULL_ROUNDS = 21
+QUICK_ROUNDS = 7
+"""Interleaved rounds per case: enough that each median spans minutes of a shared machine
+whose speed changes in phases of tens of seconds (see the README's measurement notes)."""
 
 
 def _case_row(result) -> dict:
@@ -101,7 +105,7 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
     from benches.validate import all_cases, run_cases, summarize  # imports numba
 
     cases = all_cases(quick)
-    rounds = 5 if quick else 7
+    rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
     drifts = [_drift_row("before", drift(chip))]
     with click.progressbar(length=len(cases) + rounds, label="validating", file=sys.stderr,
                            item_show_func=lambda label: label) as bar:
