@@ -23,7 +23,7 @@ from numba import prange
 
 from kernels import _validate
 from kernels._jit import NEG_LARGE, exp_f32, jit_inline, jit_parallel, max_f32
-from kernels.linear import dot, dot4, gemm_nt_block
+from kernels.linear import dot, dot4, dot4x4, gemm_nt_block
 from perfmodel.errors import SeedchipError
 
 _TILE_ROWS = 128
@@ -190,10 +190,20 @@ def attention_prefill_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, cau
 def _score_block(qb, keys, group, scale, scores):
     """scores[h, t] = scale * qb[h] . keys[t, h // group] for every key t of the block.
 
-    Four keys per pass over a query row (``dot4``)."""
+    Four keys per pass: against four query heads of one kv group at a time (``dot4x4``)
+    when the group size is a multiple of four, else against each head (``dot4``)."""
     n_keys = keys.shape[0]
     full = n_keys // 4 * 4
     for t in range(0, full, 4):
+        if group % 4 == 0:
+            for hk in range(keys.shape[1]):
+                k0, k1, k2, k3 = keys[t, hk], keys[t + 1, hk], keys[t + 2, hk], keys[t + 3, hk]
+                for h in range(hk * group, (hk + 1) * group, 4):
+                    tile = dot4x4(qb[h], qb[h + 1], qb[h + 2], qb[h + 3], k0, k1, k2, k3)
+                    for i in range(4):
+                        for j in range(4):
+                            scores[h + i, t + j] = tile[4 * i + j] * scale
+            continue
         for h in range(qb.shape[0]):
             qh = qb[h]
             hk = h // group

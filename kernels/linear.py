@@ -126,6 +126,42 @@ def dot4(a, b0, b1, b2, b3):
 
 
 @jit_inline
+def dot4x4(a0, a1, a2, a3, b0, b1, b2, b3):
+    """The 16 dot products a_i . b_j (i, j in 0..3; 1-d float32 arrays of one length), as a
+    flat tuple (a0.b0, a0.b1, ..., a3.b3): eight loads serve sixteen FMAs, half the loads
+    per FMA of ``dot4``."""
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = np.float32(0.0)
+    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = np.float32(0.0)
+    for k in range(a0.size):
+        x0 = a0[k]
+        x1 = a1[k]
+        x2 = a2[k]
+        x3 = a3[k]
+        y0 = b0[k]
+        y1 = b1[k]
+        y2 = b2[k]
+        y3 = b3[k]
+        s00 += x0 * y0
+        s01 += x0 * y1
+        s02 += x0 * y2
+        s03 += x0 * y3
+        s10 += x1 * y0
+        s11 += x1 * y1
+        s12 += x1 * y2
+        s13 += x1 * y3
+        s20 += x2 * y0
+        s21 += x2 * y1
+        s22 += x2 * y2
+        s23 += x2 * y3
+        s30 += x3 * y0
+        s31 += x3 * y1
+        s32 += x3 * y2
+        s33 += x3 * y3
+    return (s00, s01, s02, s03, s10, s11, s12, s13,
+            s20, s21, s22, s23, s30, s31, s32, s33)
+
+
+@jit_inline
 def _is_narrow(x):
     """Whether x is short enough for ``_narrow_columns`` (and its rows stay in L1)."""
     return x.shape[0] <= _NARROW_MAX_ROWS and x.size * 4 <= _NARROW_MAX_X_BYTES
