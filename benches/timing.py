@@ -91,14 +91,15 @@ def measure(function: Callable[[], object], rounds: int = 7, warmup: int = 2) ->
 
 def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int = 7,
                         warmup: int = 2,
-                        on_round: Callable[[int], None] = lambda index: None) -> list[Timing]:
+                        on_round: Callable[[int], None] = lambda index: None,
+                        rewarm: int = 1) -> list[Timing]:
     """Time several functions together, one ``Timing`` each, in the order given.
 
     After ``warmup`` untimed calls of each, every round visits the functions in turn; a
-    visit makes one untimed call (the function's data back in cache, as a lone repeated
-    run would have it) and one timed call. Each function's samples are thus spread over
-    the whole run: a slow spell of a shared machine lands on every function alike rather
-    than on all rounds of one. ``on_round(i)`` is called after round i.
+    visit makes ``rewarm`` untimed calls (the function's data back in cache, as a lone
+    repeated run would have it) and one timed call. Each function's samples are thus
+    spread over the whole run: a slow spell of a shared machine lands on every function
+    alike rather than on all rounds of one. ``on_round(i)`` is called after round i.
     """
     if rounds < 5:
         raise ValueError(f"rounds must be >= 5 for a meaningful median, got {rounds}")
@@ -109,7 +110,8 @@ def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int =
     samples: list[list[float]] = [[] for _ in functions]
     for index in range(rounds):
         for function, times in zip(functions, samples):
-            function()
+            for _ in range(rewarm):
+                function()
             start = time.perf_counter()
             function()
             times.append(time.perf_counter() - start)

@@ -18,6 +18,14 @@ def test_interleaved_rounds_visit_every_function_in_turn(monkeypatch):
         assert result.rounds == 5 and 0 <= result.min_s <= result.median_s <= result.max_s
 
 
+def test_each_visit_can_rewarm_several_times_before_its_timed_call(monkeypatch):
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    calls = []
+    timing.measure_interleaved([lambda: calls.append("a"), lambda: calls.append("b")],
+                               rounds=5, warmup=0, rewarm=3)
+    assert calls == (["a"] * 4 + ["b"] * 4) * 5  # three untimed calls, then the timed one
+
+
 def test_interleaved_timing_keeps_each_functions_own_times(monkeypatch):
     monkeypatch.setattr(timing, "settle", lambda: None)
     clock = iter(range(1000))
