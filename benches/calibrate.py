@@ -16,6 +16,10 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - streaming write bandwidth of each level: a copy between two buffers of that total size,
   its time less the reads' (at the read bandwidth) being the writes';
+- matrix overlap: the same GEMM kernel on a decode shape (`STREAM_GEMM_ROWS` rows of x,
+  inner dimension `STREAM_GEMM_K`) whose weights stream from DRAM, against the model's
+  compute and memory times for it: how much of the shorter the kernel hides under the
+  longer;
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
   `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
@@ -40,12 +44,15 @@ from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
 SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
+STREAM_GEMM_ROWS = 6  # a decode batch: the GEMM that streams its weights from DRAM
+STREAM_GEMM_K = 640
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 OVERHEAD_ROUNDS = 50
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
-    ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES)}
+    ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
+    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)}
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 16 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 17 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -120,6 +127,43 @@ def _gemm(name: str, size: int, k: int) -> Probe:
     w = rng.standard_normal((size, k), dtype=np.float32)
     return _rate_probe(name, lambda: kernels.linear(x, w), 2.0 * size * size * k,
                        units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{k}")
+
+
+def _stream_weight_rows(weight_bytes: int) -> int:
+    """Rows of the streamed GEMM's weight matrix for ``weight_bytes`` of weights."""
+    return max(1, weight_bytes // (4 * STREAM_GEMM_K))
+
+
+def _gemm_stream(n: int) -> Probe:
+    """A decode-shaped GEMM whose weights (n rows, beyond the caches) stream from DRAM on
+    every call."""
+    import kernels
+
+    x = np.random.default_rng(n).standard_normal((STREAM_GEMM_ROWS, STREAM_GEMM_K),
+                                                 dtype=np.float32)
+    w = _floats(n * STREAM_GEMM_K).reshape(n, STREAM_GEMM_K)
+    return _rate_probe("gemm_stream", lambda: kernels.linear(x, w),
+                       2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K, units.FLOP_PER_S,
+                       f"kernels.linear fp32 {STREAM_GEMM_ROWS}x{STREAM_GEMM_K} @ "
+                       f"[{n}, {STREAM_GEMM_K}], weights streamed from DRAM")
+
+
+def _matrix_overlap(stream: Measurement, n: int, peak: Measurement, per_output: Measurement,
+                    dram: Measurement) -> Measurement:
+    """The share of the shorter of compute and memory time that the streamed GEMM (``n``
+    weight rows) hides under the longer: (compute + memory - measured) / shorter, clamped
+    to [0, 1], with compute and memory as the model times them (peak and cost per output;
+    the weights at the DRAM read bandwidth)."""
+    flops = 2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K
+    measured_s = flops / stream.value
+    compute_s = flops / peak.value + STREAM_GEMM_ROWS * n * per_output.value
+    memory_s = 4.0 * n * STREAM_GEMM_K / dram.value
+    hidden = (compute_s + memory_s - measured_s) / min(compute_s, memory_s)
+    return Measurement(
+        "matrix_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        max(stream.spread, dram.spread),
+        f"gemm_stream against the model: compute {compute_s * 1e3:.2f} ms, memory "
+        f"{memory_s * 1e3:.2f} ms, measured {measured_s * 1e3:.2f} ms")
 
 
 def _matrix_fit(gemms: Sequence[tuple[int, Measurement]]) -> tuple[Measurement, ...]:
@@ -307,7 +351,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    come last (derived, not probes).
+    and matrix_overlap, from gemm_stream against them and dram_read, come last (derived,
+    not probes).
     """
     import numba
 
@@ -322,6 +367,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
           for k in SHORT_KS),
+        ("gemm stream", lambda: _gemm_stream(_stream_weight_rows(dram // 4))),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _transcendental(threads)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
@@ -353,7 +399,10 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                             on_round=lambda index: on_step(f"round {index + 1}"))
     by_name = {m.name: m for m in measurements}
     size = scale.gemm_sizes[0]
-    measurements += _matrix_fit([(size, by_name["gemm_0"]),
-                                 *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
+    peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
+                                    *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
+    overlap = _matrix_overlap(by_name["gemm_stream"], _stream_weight_rows(dram // 4), peak,
+                              per_output, by_name["dram_read"])
+    measurements += (peak, per_output, overlap)
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

@@ -96,12 +96,14 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         "", "[compute]",
         f"fp32 = {_q(c.value('matrix_peak'), units.FLOP_PER_S)}",
         f"dot_overhead = {_q(c.value('dot_overhead'), units.SECONDS)}",
+        f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
         f"transcendental = {_q(c.value('transcendental'), units.FLOP_PER_S)}",
         "efficiency = 1.0",
         f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
-        'FMA and exp throughput, and the fixed cost of a kernel call"',
+        'how much of its compute and memory a streamed GEMM overlaps, FMA and exp throughput, and '
+        'the fixed cost of a kernel call"',
         *memory,
         "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",
         f"latency = {_q(nominal.link.latency_s, units.SECONDS)}", "max_chips = 1",

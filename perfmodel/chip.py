@@ -123,6 +123,7 @@ class Chip:
     price_is_estimate: bool
     sources: Mapping[str, str] = field(default_factory=dict)
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
+    matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     gathers_latency_bound: bool = False  # see GATHER_MODES
 
     @property
@@ -181,6 +182,7 @@ _TOP_LEVEL_OVERRIDES = {
     "compute_efficiency": ("compute", "efficiency"),
     "overhead": ("compute", "overhead"),
     "dot_overhead": ("compute", "dot_overhead"),
+    "matrix_overlap": ("compute", "matrix_overlap"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
     "tdp": ("power", "tdp"),
@@ -210,7 +212,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``,
+    ``dot_overhead``, ``matrix_overlap``,
     ``vector``, ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
@@ -316,10 +318,11 @@ class _Section:
         """The value in base units, or None when the file leaves it out."""
         return self.quantity(key, dimension) if self.has(key) else None
 
-    def fraction(self, key: str, default: float) -> float:
-        value = self.quantity(key, units.RATIO, default)
-        if not 0 < value <= 1:
-            raise SeedchipError(f"{self._label(key)} must be in (0, 1], got {self.raw[key]!r}")
+    def fraction(self, key: str, default: float, allow_zero: bool = False) -> float:
+        value = self.quantity(key, units.RATIO, default, allow_zero)
+        if not (0 <= value if allow_zero else 0 < value) or value > 1:
+            interval = "[0, 1]" if allow_zero else "(0, 1]"
+            raise SeedchipError(f"{self._label(key)} must be in {interval}, got {self.raw[key]!r}")
         return value
 
     def text(self, key: str, default: str | None = None) -> str:
@@ -366,7 +369,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "efficiency", "overhead",
-                        "dot_overhead"))
+                        "dot_overhead", "matrix_overlap"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
@@ -397,6 +400,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
+        matrix_overlap=compute.fraction("matrix_overlap", 1.0, allow_zero=True),
         memory=memory,
         link=_link(raw.get("link", {}), where),
         tdp_w=tdp_w,

@@ -1,6 +1,13 @@
 """Roofline timing of one op, and of a graph of ops, on one chip.
 
-    total = max(compute, memory, network) + overhead
+    total = max(work, network) + overhead,
+    work = max(compute, memory) + (1 - overlap) x min(compute, memory)
+
+- overlap: how much of the shorter of compute and memory an op hides under the longer; 1
+  (all of it) except for ops on the matrix engine of a chip whose file gives a
+  ``matrix_overlap`` (calibrate measures it on the host: its GEMM kernels stall on their
+  weight stream instead of computing under it, unlike accelerators' double-buffered
+  operand loads).
 
 - compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
   exp/tanh evaluations at the chip's transcendental rate (not overlapped: conservative),
@@ -98,10 +105,13 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
     overhead_s = chip.op_overhead_s
-    busy_s = np.maximum(np.maximum(compute_s, memory_s), network_s)
+    overlap = chip.matrix_overlap if op.engine == "matrix" else 1.0
+    work_s = (np.maximum(compute_s, memory_s)
+              + (1.0 - overlap) * np.minimum(compute_s, memory_s))
+    busy_s = np.maximum(work_s, network_s)
     bound = np.select(
-        [overhead_s > busy_s, busy_s == compute_s, busy_s == memory_s],
-        ["overhead", "compute", "memory"], default="network")[()]
+        [overhead_s > busy_s, network_s > work_s, compute_s >= memory_s],
+        ["overhead", "network", "compute"], default="memory")[()]
     return OpTiming(compute_s=compute_s, memory_s=memory_s, network_s=network_s,
                     overhead_s=overhead_s, total_s=busy_s + overhead_s,
                     bound=str(bound) if np.ndim(bound) == 0 else bound,

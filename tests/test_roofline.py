@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from perfmodel import ops, roofline
 from perfmodel.chip import Link, load_chip
 from perfmodel.collectives import collective_time_s
+from perfmodel.errors import SeedchipError
 from perfmodel.skew import harmonic, zipf_hit_rate
 
 
@@ -63,6 +64,25 @@ def test_each_output_dot_product_adds_the_chips_dot_overhead(chip_file):
     norm = ops.Norm(256, 512)  # a vector op has no dot products
     assert roofline.time(norm, load_chip(chip_file(), {"dot_overhead": "1 ns"})).compute_s == \
         pytest.approx(roofline.time(norm, load_chip(chip_file())).compute_s)
+
+
+@pytest.mark.parametrize("overlap", [0.0, 0.25, 1.0])
+def test_a_matrix_op_hides_the_chips_matrix_overlap_of_its_shorter_side(chip_file, overlap):
+    gemv = ops.Gemm(64, 8192, 8192, dtype="bf16")  # weights from HBM, compute not negligible
+    chip = load_chip(chip_file(), {"matrix_overlap": str(overlap)})
+    timing = roofline.time(gemv, chip)
+    longer, shorter = max(timing.compute_s, timing.memory_s), min(timing.compute_s, timing.memory_s)
+    assert shorter > 0.1 * longer
+    assert timing.total_s == pytest.approx(longer + (1 - overlap) * shorter + chip.op_overhead_s)
+    assert timing.bound == ("compute" if timing.compute_s >= timing.memory_s else "memory")
+    gelu = ops.Elementwise(elements=10**8, function="gelu", dtype="fp32")  # a vector op
+    plain = load_chip(chip_file())
+    assert roofline.time(gelu, chip).total_s == pytest.approx(roofline.time(gelu, plain).total_s)
+
+
+def test_matrix_overlap_must_be_a_share(chip_file):
+    with pytest.raises(SeedchipError, match=r"matrix_overlap must be in \[0, 1\]"):
+        load_chip(chip_file(), {"matrix_overlap": "1.5"})
 
 
 def test_gathered_rows_fill_only_the_shared_capacity_of_a_level(chip_file):

@@ -90,6 +90,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "dot_overhead_s", "value": chip.dot_overhead_s, "dimension": units.SECONDS,
          "source": compute_source},
+        {"field": "matrix_overlap", "value": chip.matrix_overlap, "dimension": units.RATIO,
+         "source": compute_source},
         {"field": "compute_efficiency", "value": chip.compute_efficiency,
          "dimension": units.RATIO, "source": compute_source},
         {"field": "op_overhead_s", "value": chip.op_overhead_s, "dimension": units.SECONDS,

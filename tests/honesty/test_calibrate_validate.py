@@ -3,8 +3,8 @@
 import pytest
 from click.testing import CliRunner
 
-from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, TINY, Calibration, Measurement,
-                               calibrate)
+from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, STREAM_GEMM_K, STREAM_GEMM_ROWS,
+                               TINY, Calibration, Measurement, calibrate)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
@@ -21,6 +21,9 @@ def test_validation_shapes_never_appear_in_calibration():
     assert not CALIBRATION_SHAPES & set(keys)
     square_calibration_gemms = {("gemm", s, s, s) for s in GEMM_SIZES}
     assert not square_calibration_gemms & set(keys)
+    streamed = ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)
+    assert streamed in CALIBRATION_SHAPES
+    assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & {streamed}
 
 
 @pytest.mark.parametrize("cases", [kernel_cases, workload_cases])
@@ -51,7 +54,8 @@ FAKE = Calibration(
         ("gemm_0", 100e9, units.FLOP_PER_S), ("gemm_1", 120e9, units.FLOP_PER_S),
         ("gemm_k48", 40e9, units.FLOP_PER_S), ("gemm_k256", 80e9, units.FLOP_PER_S),
         ("matrix_peak", 130e9, units.FLOP_PER_S),
-        ("dot_overhead", 1e-9, units.SECONDS),
+        ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
+        ("matrix_overlap", 0.25, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
@@ -70,6 +74,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     chip = load_chip(str(path))
     assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
+    assert chip.matrix_overlap == pytest.approx(0.25)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
@@ -127,11 +132,13 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    assert len(steps) == TINY.steps == len(calibration.measurements) - 2 + TINY.rounds
-    assert [m.name for m in calibration.measurements[-2:]] == ["matrix_peak", "dot_overhead"]
+    assert len(steps) == TINY.steps == len(calibration.measurements) - 3 + TINY.rounds
+    assert [m.name for m in calibration.measurements[-3:]] == ["matrix_peak", "dot_overhead",
+                                                               "matrix_overlap"]
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
-    for measurement in calibration.measurements:
+    for measurement in calibration.measurements[:-1]:
         assert measurement.value > 0 and measurement.spread >= 0
+    assert 0 <= calibration.value("matrix_overlap") <= 1
     path = tmp_path / "host.toml"
     path.write_text(host_chip_toml(calibration, load_chip("host-cpu")), encoding="utf-8")
     assert load_chip(str(path)).peak_flops_per_s("fp32") > 0
@@ -225,3 +232,17 @@ def test_overhead_is_the_mean_cost_of_one_call_of_each_kernel_kind():
     measured = _overhead().result(Timing(count * 9e-6, count * 8e-6, count * 12e-6, 5))
     assert measured.name == "overhead" and measured.value == pytest.approx(9e-6)
     assert measured.spread == pytest.approx(4 / 9)
+
+
+@pytest.mark.parametrize("measured_ms,overlap", [(4.0, 0.5), (3.0, 1.0), (2.5, 1.0), (5.5, 0.0)])
+def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, overlap):
+    from benches.calibrate import _matrix_overlap
+    n = 1000
+    flops = 2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K
+    peak = Measurement("matrix_peak", flops / 2e-3, units.FLOP_PER_S, 0.0, "")  # compute 2 ms
+    per_output = Measurement("dot_overhead", 0.0, units.SECONDS, 0.0, "")
+    dram = Measurement("dram_read", 4.0 * n * STREAM_GEMM_K / 3e-3, units.BYTES_PER_S, 0.1, "")
+    stream = Measurement("gemm_stream", flops / (measured_ms * 1e-3), units.FLOP_PER_S, 0.2, "")
+    measured = _matrix_overlap(stream, n, peak, per_output, dram)  # memory 3 ms
+    assert measured.name == "matrix_overlap" and measured.value == pytest.approx(overlap)
+    assert measured.spread == 0.2
