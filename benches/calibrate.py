@@ -39,7 +39,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benches.system import SystemInfo, system_info
-from benches.timing import Timing, measure_interleaved
+from benches.timing import REWARM_CALLS, Timing, measure_interleaved
 from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
@@ -62,7 +62,7 @@ class Scale:
     gemm_sizes: tuple[int, ...] = GEMM_SIZES
     dram_buffer_bytes: int = 512 * 2**20
     gather_rows: int = 1 << 18
-    rounds: int = 201  # interleaved: each figure's samples span the whole calibration
+    rounds: int = 101  # interleaved: each figure's samples span the whole calibration
     drift_rounds: int = 7
     l3_multiple: int = 4  # the DRAM buffer is at least this many times the L3
 
@@ -339,7 +339,8 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
 def _measure(probes: list[Probe], rounds: int,
              on_round: Callable[[int], None] = lambda index: None) -> list[Measurement]:
     """Time the probes together, rounds interleaved (see ``benches.timing``)."""
-    timings = measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round)
+    timings = measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round,
+                                  rewarm=REWARM_CALLS)
     return [probe.result(timing) for probe, timing in zip(probes, timings)]
 
 

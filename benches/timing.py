@@ -32,6 +32,14 @@ class Timing:
         return (self.max_s - self.min_s) / self.median_s
 
 
+REWARM_CALLS = 3
+"""Untimed calls before each timed one in calibration and validation: the model times an
+op run repeatedly on its own, and this host's caches get there only after a few calls
+(decode attention over a 12 MB cache, after other cases: 817 us after one untimed call,
+630 after two, 568 after three, 335 back to back; an embedding bag over 2M rows of
+128 B: 13.0 ns per lookup after one, 6.6 after three, and the gather microbenchmark on a
+1 GiB table 8.8 and 5.7 ns per row)."""
+
 SETTLE_S = 0.3
 """Pause before timing: thread pools of the previous measurement (OpenBLAS, OpenMP)
 spin-wait for a while after each call and would steal the cores from the next one."""

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import measure_interleaved
+from benches.timing import REWARM_CALLS, measure_interleaved
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -26,11 +26,6 @@ from workloads.runnable.inputs import prompts, zipf_indices
 
 Runner = Callable[[], object]
 
-REWARM_CALLS = 3
-"""Untimed calls before each timed one: the model times an op run repeatedly on its own,
-and this host's L3 keeps only part of a working set touched once (decode attention over
-a 12 MB cache after other cases: 817 us after one call, 630 after two, 568 after three,
-335 run back to back)."""
 
 
 @dataclass(frozen=True)
