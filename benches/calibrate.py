@@ -10,8 +10,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   short-k products;
 - vector peak: independent FMAs on register-resident values per thread (no load or
   store per FMA: the units' peak, as the GEMM's is the matrix peak);
-- transcendental rate: vectorised exp (the kernels' own `exp_f32`) over an L1-resident row
-  per thread;
+- transcendental and reciprocal rates: vectorised exp (the kernels' own `exp_f32`) and
+  1 / (1 + x) over an L1-resident row per thread;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - streaming write bandwidth of each level: a copy between two buffers of that total size,
@@ -69,7 +69,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 17 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 18 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -197,14 +197,18 @@ def _vector(threads: int) -> Probe:
                        f"register-resident fma, {threads} x {FMA_LANES} lanes")
 
 
-def _transcendental(threads: int) -> Probe:
-    from kernels.membench import exp_throughput
+def _special(name: str, threads: int) -> Probe:
+    """``name`` "transcendental" (exp) or "reciprocal" evaluations per second over an
+    L1-resident row per thread."""
+    from kernels.membench import exp_throughput, reciprocal_throughput
 
+    throughput = reciprocal_throughput if name == "reciprocal" else exp_throughput
     x = _floats(threads * 2048).reshape(threads, 2048)
     iterations = 500
-    return _rate_probe("transcendental", lambda: exp_throughput(x, iterations),
+    what = "1 / (1 + x)" if name == "reciprocal" else "exp"
+    return _rate_probe(name, lambda: throughput(x, iterations),
                        float(iterations * x.size), units.FLOP_PER_S,
-                       f"vectorised exp over {threads} x 8 KiB (exp/s)")
+                       f"vectorised {what} over {threads} x 8 KiB (per s)")
 
 
 def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Probe:
@@ -370,7 +374,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
           for k in SHORT_KS),
         ("gemm stream", lambda: _gemm_stream(_stream_weight_rows(dram // 4))),
         ("vector", lambda: _vector(threads)),
-        ("transcendental", lambda: _transcendental(threads)),
+        ("transcendental", lambda: _special("transcendental", threads)),
+        ("reciprocal", lambda: _special("reciprocal", threads)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
         ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, "half of L3")),
         ("DRAM read", lambda: _read("dram_read", dram, threads, "beyond L3")),

@@ -99,11 +99,12 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
         f"transcendental = {_q(c.value('transcendental'), units.FLOP_PER_S)}",
+        f"reciprocal = {_q(c.value('reciprocal'), units.FLOP_PER_S)}",
         "efficiency = 1.0",
         f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
-        'how much of its compute and memory a streamed GEMM overlaps, FMA and exp throughput, and '
-        'the fixed cost of a kernel call"',
+        'how much of its compute and memory a streamed GEMM overlaps, FMA, exp and reciprocal '
+        'throughput, and the fixed cost of a kernel call"',
         *memory,
         "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",
         f"latency = {_q(nominal.link.latency_s, units.SECONDS)}", "max_chips = 1",

@@ -146,10 +146,17 @@ def fma_throughput(x, iterations, scale, shift):
 
 
 @jit
-def _exp_row(row, iterations):
-    for _ in range(iterations):
-        for i in range(row.size):
-            row[i] = exp_f32(row[i] - np.float32(1.0))  # stays at the fixed point 1
+def _special_row(row, iterations, reciprocal):
+    """row = 1 / (1 + row) (stays at its fixed point 0.618) or exp(row - 1) (at 1),
+    ``iterations`` times; the choice sits outside the loops so each vectorises."""
+    if reciprocal:
+        for _ in range(iterations):
+            for i in range(row.size):
+                row[i] = np.float32(1.0) / (np.float32(1.0) + row[i])
+    else:
+        for _ in range(iterations):
+            for i in range(row.size):
+                row[i] = exp_f32(row[i] - np.float32(1.0))
 
 
 @jit_parallel
@@ -157,4 +164,12 @@ def exp_throughput(x, iterations):
     """x = exp(x - 1), ``iterations`` times over a small (L1-resident) row per thread:
     iterations * x.size vectorised exp evaluations per call."""
     for task in prange(x.shape[0]):
-        _exp_row(x[task], iterations)
+        _special_row(x[task], iterations, False)
+
+
+@jit_parallel
+def reciprocal_throughput(x, iterations):
+    """x = 1 / (1 + x), as ``exp_throughput``: iterations * x.size vectorised reciprocals
+    (the kernels' fast-math division) per call."""
+    for task in prange(x.shape[0]):
+        _special_row(x[task], iterations, True)

@@ -113,6 +113,7 @@ class Chip:
     matrix_flops_per_s: Mapping[str, float]
     vector_flops_per_s: float
     transcendental_per_s: float
+    reciprocal_per_s: float
     compute_efficiency: float
     op_overhead_s: float
     memory: tuple[MemoryLevel, ...]
@@ -185,6 +186,7 @@ _TOP_LEVEL_OVERRIDES = {
     "matrix_overlap": ("compute", "matrix_overlap"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
+    "reciprocal": ("compute", "reciprocal"),
     "tdp": ("power", "tdp"),
     "logic_tdp": ("power", "logic_tdp"),
     "idle_power": ("power", "idle"),
@@ -368,13 +370,16 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     """Validate a raw chip dict (as parsed from TOML) into a `Chip`."""
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
-                       (*DTYPES, "vector", "transcendental", "efficiency", "overhead",
+                       (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
+                        "overhead",
                         "dot_overhead", "matrix_overlap"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
         raise SeedchipError(f"{where}: [compute] lists no dtype (one of {', '.join(DTYPES)})")
     vector = compute.quantity("vector", units.FLOP_PER_S)
+    transcendental = compute.quantity("transcendental", units.FLOP_PER_S,
+                                      vector / DEFAULT_FLOPS_PER_TRANSCENDENTAL)
     memory = _memory_levels(raw.get("memory"), where)
     composition = memory[-1].composition
     power = _Section(raw.get("power", {}), "power", where, ("tdp", "logic_tdp", "idle"))
@@ -395,8 +400,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         gathers_latency_bound=top.choice("gathers", GATHER_MODES, "bandwidth") == "latency",
         matrix_flops_per_s=MappingProxyType(matrix),
         vector_flops_per_s=vector,
-        transcendental_per_s=compute.quantity(
-            "transcendental", units.FLOP_PER_S, vector / DEFAULT_FLOPS_PER_TRANSCENDENTAL),
+        transcendental_per_s=transcendental,
+        reciprocal_per_s=compute.quantity("reciprocal", units.FLOP_PER_S, transcendental),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),

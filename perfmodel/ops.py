@@ -128,9 +128,13 @@ class Op:
         raise NotImplementedError
 
     def transcendentals(self) -> float:
-        """exp/tanh/reciprocal evaluations, counted apart from flops: they cost several flops
-        (or the divider) on SIMD units and run on special-function units of their own on
-        GPUs."""
+        """exp/tanh evaluations, counted apart from flops: they cost several flops on SIMD
+        units and run on special-function units of their own on GPUs."""
+        return 0.0
+
+    def reciprocals(self) -> float:
+        """1/x evaluations, counted apart from flops: the divider's work on a CPU, the
+        special-function unit's on a GPU."""
         return 0.0
 
     def dot_products(self) -> float:
@@ -164,16 +168,19 @@ def _size(dtype: str) -> float:
 
 
 # Flops per element of each elementwise function, not counting its special functions, and
-# the number of those (exp, tanh, reciprocal: the special-function unit's work on a GPU,
-# the divider's or a polynomial's on a CPU): gelu (tanh form) 0.5 x (1 + tanh(0.798 (x +
-# 0.0447 x^3))), one tanh; silu x * (1 / (1 + exp(-x))) and sigmoid 1 / (1 + exp(-x)), an
-# exp and a reciprocal.
+# the number of those: transcendentals (exp, tanh: the special-function unit's work on a
+# GPU, a polynomial on a CPU) and reciprocals (the special-function unit again on a GPU,
+# the divider on a CPU). gelu (tanh form) 0.5 x (1 + tanh(0.798 (x + 0.0447 x^3))), one
+# tanh; silu x * (1 / (1 + exp(-x))) and sigmoid 1 / (1 + exp(-x)), an exp and a
+# reciprocal.
 ACTIVATION_FLOPS = {"relu": 1, "gelu": 8, "silu": 3, "sigmoid": 2}
-ACTIVATION_TRANSCENDENTALS = {"gelu": 1, "silu": 2, "sigmoid": 2}
+ACTIVATION_TRANSCENDENTALS = {"gelu": 1, "silu": 1, "sigmoid": 1}
+ACTIVATION_RECIPROCALS = {"silu": 1, "sigmoid": 1}
 ELEMENTWISE_INPUTS = {"relu": 1, "gelu": 1, "silu": 1, "sigmoid": 1, "add": 2, "mul": 2,
                       "swiglu": 2, "copy": 1}
 ELEMENTWISE_FLOPS = {**ACTIVATION_FLOPS, "add": 1, "mul": 1, "swiglu": 4, "copy": 0}
-ELEMENTWISE_TRANSCENDENTALS = {**ACTIVATION_TRANSCENDENTALS, "swiglu": 2}
+ELEMENTWISE_TRANSCENDENTALS = {**ACTIVATION_TRANSCENDENTALS, "swiglu": 1}
+ELEMENTWISE_RECIPROCALS = {**ACTIVATION_RECIPROCALS, "swiglu": 1}
 
 
 @dataclass(frozen=True)
@@ -208,6 +215,9 @@ class Gemm(Op):
     def transcendentals(self) -> float:
         return (float(self.batch) * self.m * self.n
                 * ACTIVATION_TRANSCENDENTALS.get(self.activation, 0))
+
+    def reciprocals(self) -> float:
+        return float(self.batch) * self.m * self.n * ACTIVATION_RECIPROCALS.get(self.activation, 0)
 
     def dot_products(self) -> float:
         return float(self.batch) * self.m * self.n
@@ -477,6 +487,9 @@ class Elementwise(Op):
 
     def transcendentals(self) -> float:
         return float(self.elements) * ELEMENTWISE_TRANSCENDENTALS.get(self.function, 0)
+
+    def reciprocals(self) -> float:
+        return float(self.elements) * ELEMENTWISE_RECIPROCALS.get(self.function, 0)
 
     def operands(self) -> tuple[Operand, ...]:
         data = float(self.elements) * _size(self.dtype)

@@ -10,7 +10,8 @@
   operand loads).
 
 - compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
-  exp/tanh evaluations at the chip's transcendental rate (not overlapped: conservative),
+  exp/tanh evaluations at the chip's transcendental rate and reciprocals at its reciprocal
+  rate (the transcendental rate unless the file gives one; not overlapped: conservative),
   plus the chip's fixed cost per output dot product of a matrix op (zero unless the chip
   file gives one; calibrate measures it on the host).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
@@ -94,6 +95,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     """
     compute_s = (op.flops() / _compute_rate(op, chip)
                  + op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
+                 + op.reciprocals() / (chip.reciprocal_per_s * chip.compute_efficiency)
                  + op.dot_products() * chip.dot_overhead_s
                  if op.engine != "network" else 0.0)
     levels = _level_times(op, chip, residency)

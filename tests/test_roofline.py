@@ -66,6 +66,15 @@ def test_each_output_dot_product_adds_the_chips_dot_overhead(chip_file):
         pytest.approx(roofline.time(norm, load_chip(chip_file())).compute_s)
 
 
+def test_reciprocals_cost_the_chips_reciprocal_rate_or_its_transcendental_rate(chip_file):
+    silu = ops.Elementwise(elements=10**9, function="silu", dtype="fp32")
+    chip = load_chip(chip_file())
+    assert chip.reciprocal_per_s == chip.transcendental_per_s  # the default
+    cheap = load_chip(chip_file(), {"reciprocal": "5 TFLOP/s"})
+    saved_s = 1e9 / (chip.transcendental_per_s * chip.compute_efficiency) - 1e9 / (5e12 * chip.compute_efficiency)
+    assert roofline.time(silu, cheap).compute_s == pytest.approx(roofline.time(silu, chip).compute_s - saved_s)
+
+
 @pytest.mark.parametrize("overlap", [0.0, 0.25, 1.0])
 def test_a_matrix_op_hides_the_chips_matrix_overlap_of_its_shorter_side(chip_file, overlap):
     gemv = ops.Gemm(64, 8192, 8192, dtype="bf16")  # weights from HBM, compute not negligible

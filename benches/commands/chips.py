@@ -88,6 +88,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "transcendental_per_s", "value": chip.transcendental_per_s,
          "dimension": units.FLOP_PER_S, "source": compute_source},
+        {"field": "reciprocal_per_s", "value": chip.reciprocal_per_s,
+         "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "dot_overhead_s", "value": chip.dot_overhead_s, "dimension": units.SECONDS,
          "source": compute_source},
         {"field": "matrix_overlap", "value": chip.matrix_overlap, "dimension": units.RATIO,

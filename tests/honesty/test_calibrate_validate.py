@@ -57,6 +57,7 @@ FAKE = Calibration(
         ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
         ("matrix_overlap", 0.25, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
+        ("reciprocal", 15e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
@@ -77,6 +78,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.matrix_overlap == pytest.approx(0.25)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
+    assert chip.reciprocal_per_s == pytest.approx(15e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
     assert [level.name for level in chip.memory] == ["L2", "L3", "DRAM"]
     l2, l3, dram = chip.memory
