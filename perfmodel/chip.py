@@ -321,7 +321,9 @@ class _Section:
         return self.quantity(key, dimension) if self.has(key) else None
 
     def fraction(self, key: str, default: float, allow_zero: bool = False) -> float:
-        value = self.quantity(key, units.RATIO, default, allow_zero)
+        if key not in self.raw:
+            return default
+        value = units.parse_quantity(self.raw[key], units.RATIO, self._label(key))
         if not (0 <= value if allow_zero else 0 < value) or value > 1:
             interval = "[0, 1]" if allow_zero else "(0, 1]"
             raise SeedchipError(f"{self._label(key)} must be in {interval}, got {self.raw[key]!r}")

@@ -105,6 +105,9 @@ BAD_CONFIG = 'name = "x"\nkind = "decoder"\nlayers = [\n'
     (["--workload", "llama3-8b", "--batch", "0"], "--batch must be >= 1"),
     (["--workload", "llama3-8b", "--prompt", "9000"], "exceeds llama3-8b's context of 8192"),
     (["--workload", "BAD"], "not valid TOML"),
+    (["--workload", "llama3-8b", "--set", "matrix_overlap=-0.5"], "must be in [0, 1]"),
+    (["--workload", "llama3-8b", "--set", "matrix_overlap=2"], "must be in [0, 1]"),
+    (["--workload", "llama3-8b", "--set", "reciprocal=0 FLOP/s"], "must be positive"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     bad = tmp_path / "bad.toml"
