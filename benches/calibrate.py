@@ -367,12 +367,13 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     l2_bytes = (l2.size_bytes if l2 else 256 * 2**10) * threads
     l3_bytes = _l3_bytes(system)
     dram = _dram_buffer_bytes(scale, l3_bytes)
+    stream_rows = _stream_weight_rows(dram // 4)
     steps: list[tuple[str, Callable[[], Probe]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
           for k in SHORT_KS),
-        ("gemm stream", lambda: _gemm_stream(_stream_weight_rows(dram // 4))),
+        ("gemm stream", lambda: _gemm_stream(stream_rows)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
         ("reciprocal", lambda: _special("reciprocal", threads)),
@@ -407,8 +408,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     size = scale.gemm_sizes[0]
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
-    overlap = _matrix_overlap(by_name["gemm_stream"], _stream_weight_rows(dram // 4), peak,
-                              per_output, by_name["dram_read"])
+    overlap = _matrix_overlap(by_name["gemm_stream"], stream_rows, peak, per_output,
+                              by_name["dram_read"])
     measurements += (peak, per_output, overlap)
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

@@ -27,7 +27,6 @@ from workloads.runnable.inputs import prompts, zipf_indices
 Runner = Callable[[], object]
 
 
-
 @dataclass(frozen=True)
 class Case:
     """One validation case: ``prepare()`` allocates inputs and returns what to run and the

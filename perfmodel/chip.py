@@ -214,8 +214,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``,
-    ``vector``, ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
+    ``dot_overhead``, ``matrix_overlap``, ``vector``, ``transcendental``, ``reciprocal``,
+    ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
@@ -373,8 +373,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
-                        "overhead",
-                        "dot_overhead", "matrix_overlap"))
+                        "overhead", "dot_overhead", "matrix_overlap"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
