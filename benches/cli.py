@@ -35,7 +35,8 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"seedchip: error: {message}", err=True)
+    """One line on stderr, exit status 2; a line break the user typed shows as \\n."""
+    click.echo(f"seedchip: error: {message.strip()}".replace("\n", "\\n"), err=True)
     sys.exit(2)
 
 

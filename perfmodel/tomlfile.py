@@ -41,5 +41,5 @@ def resolve_preset(name_or_path: str, folder: Path, what: str) -> Path:
     path = folder / f"{name_or_path}.toml"
     if not path.is_file():
         known = ", ".join(preset_names(folder))
-        raise SeedchipError(f"unknown {what} '{name_or_path}' (known: {known}; or a .toml path)")
+        raise SeedchipError(f"unknown {what} {name_or_path!r} (known: {known}; or a .toml path)")
     return path

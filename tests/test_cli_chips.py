@@ -48,6 +48,8 @@ def _assert_one_line_error(result, fragment):
 
 def test_unknown_chip_is_one_line_exit_2():
     _assert_one_line_error(invoke("chip", "h9000"), "unknown chip 'h9000'")
+    # a line break in the name stays on the one line, escaped (found by the CLI fuzzer)
+    _assert_one_line_error(invoke("compare", "--chips", "0\n0"), "unknown chip '0\\n0'")
 
 
 def test_bad_override_is_one_line_exit_2():
