@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,14 +12,23 @@ from workloads.config import Table
 
 def zipf_indices(rng: np.random.Generator, rows: int, count: int, zipf_s: float) -> np.ndarray:
     """``count`` row indices: uniform for s = 0, else Zipf(s) ranks mapped to rows in a fixed
-    random order (hot rows are scattered through the table, as in real traces)."""
+    random order (hot rows are scattered through the table, as in real traces, and are the
+    same rows in every batch drawn over a table of ``rows``: hotness belongs to the table)."""
     if zipf_s == 0:
         return rng.integers(0, rows, count, dtype=np.int64)
     ranks = np.arange(1, rows + 1, dtype=np.float64)
     probabilities = ranks ** -zipf_s
     probabilities /= probabilities.sum()
-    hot_order = rng.permutation(rows)
-    return hot_order[rng.choice(rows, size=count, p=probabilities)].astype(np.int64)
+    return _hot_order(rows)[rng.choice(rows, size=count, p=probabilities)]
+
+
+@functools.lru_cache(maxsize=16)
+def _hot_order(rows: int) -> np.ndarray:
+    """Row of each Zipf rank (hottest first) of a table of ``rows``: a permutation seeded by
+    the row count, so that batches drawn apart agree on which rows are hot."""
+    order = np.random.default_rng(rows).permutation(rows).astype(np.int64)
+    order.flags.writeable = False
+    return order
 
 
 @dataclass(frozen=True)
