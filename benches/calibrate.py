@@ -23,6 +23,10 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
   `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
+  from DRAM, each call reads rows no recent call read (`benches.timing.input_sets`), as a
+  new batch's lookups would;
+- the share of L3 that random reads can use: fresh random rows of a table as large as L3,
+  against the L3-resident and DRAM gathers;
 - fixed per-op overhead: the mean cost of a call of each public kernel kind on a tiny
   input, one after the other as in a graph (wrapper checks, dispatch, a parallel region).
 
@@ -33,13 +37,15 @@ measured here so a test can check the two sets are disjoint.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from benches.system import SystemInfo, system_info
-from benches.timing import REWARM_CALLS, Timing, measure_interleaved
+from benches.timing import (REWARM_CALLS, REWARM_S, Timing, cycling, input_sets,
+                            measure_interleaved)
 from perfmodel import units
 
 GEMM_SIZES = (1024, 1536)
@@ -69,7 +75,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 18 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 19 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -186,6 +192,25 @@ def _matrix_fit(gemms: Sequence[tuple[int, Measurement]]) -> tuple[Measurement, 
             Measurement("dot_overhead", float(dot_s), units.SECONDS, spread, detail))
 
 
+def _gather_capacity(l3_bytes: int, resident: Measurement, span: Measurement,
+                     dram: Measurement) -> Measurement:
+    """How much of L3 random reads can use: the L3-sized table's share of lookups served
+    like the L3-resident one's rather than like DRAM's (from the time per row of each),
+    times its size. On this VM fresh random rows of a table miss more and more past
+    ~12 MB, long before its 32 MB L3 is full (translation reach, or a cache shared with
+    other guests), while streamed data uses all of it: fresh 256 B rows of 4, 16, 32 and
+    256 MB tables cost 7.3, 11.6, 16.9 and 23.2 ns."""
+    row_s = [GATHER_ROW_BYTES / m.value for m in (resident, span, dram)]
+    served = float(np.clip((row_s[2] - row_s[1]) / (row_s[2] - row_s[0]), 0.0, 1.0)
+                   if row_s[2] > row_s[0] else 1.0)
+    return Measurement(
+        "l3_gather_capacity", served * l3_bytes, units.BYTES,
+        max(m.spread for m in (resident, span, dram)),
+        f"l3_span_gather between l3_gather and dram_gather: {served:.0%} of its lookups "
+        f"served by L3, times the {units.format_quantity(l3_bytes, units.BYTES, binary=True)} "
+        "table")
+
+
 def _vector(threads: int) -> Probe:
     from kernels.membench import FMA_LANES, fma_throughput
 
@@ -246,20 +271,26 @@ def _triad(buffer_bytes: int) -> Probe:
 
 
 def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str,
-            row_bytes: int = GATHER_ROW_BYTES) -> Probe:
+            row_bytes: int = GATHER_ROW_BYTES, fresh: bool = False) -> Probe:
     """Random rows of ``row_bytes`` from a table of ``table_bytes``; as many bytes per call
-    as ``gather_rows`` rows of GATHER_ROW_BYTES."""
+    as ``gather_rows`` rows of GATHER_ROW_BYTES. ``fresh``: each call reads other rows
+    (``input_sets`` of them in turn), so that none is still cached from an earlier call."""
     from kernels.membench import gather_rows_sum
 
     dim = row_bytes // 4
     count = max(1, gather_rows * GATHER_ROW_BYTES // row_bytes)
     table = _floats(table_bytes // 4).reshape(-1, dim)
-    rows = np.random.default_rng(7).integers(0, table.shape[0], count, dtype=np.int64)
+    rng = np.random.default_rng(7)
+    sets = input_sets(count * row_bytes) if fresh else 1
     out = np.zeros((threads * 4, dim), dtype=np.float32)
-    return _rate_probe(name, lambda: gather_rows_sum(table, rows, out),
-                       float(count * row_bytes), units.BYTES_PER_S,
+    runs = [functools.partial(gather_rows_sum, table,
+                              rng.integers(0, table.shape[0], count, dtype=np.int64), out)
+            for _ in range(sets)]
+    cycled = f", {sets} sets of rows in turn" if sets > 1 else ""
+    return _rate_probe(name, cycling(runs), float(count * row_bytes), units.BYTES_PER_S,
                        f"{detail}: {count} random {row_bytes} B rows of a "
-                       f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} table")
+                       f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} "
+                       f"table{cycled}")
 
 
 def _tiny_calls() -> list[Callable[[], object]]:
@@ -344,7 +375,7 @@ def _measure(probes: list[Probe], rounds: int,
              on_round: Callable[[int], None] = lambda index: None) -> list[Measurement]:
     """Time the probes together, rounds interleaved (see ``benches.timing``)."""
     timings = measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round,
-                                  rewarm=REWARM_CALLS)
+                                  rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
     return [probe.result(timing) for probe, timing in zip(probes, timings)]
 
 
@@ -356,8 +387,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    and matrix_overlap, from gemm_stream against them and dram_read, come last (derived,
-    not probes).
+    matrix_overlap, from gemm_stream against them and dram_read, and l3_gather_capacity,
+    from the gathers, come last (derived, not probes).
     """
     import numba
 
@@ -368,6 +399,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     l3_bytes = _l3_bytes(system)
     dram = _dram_buffer_bytes(scale, l3_bytes)
     stream_rows = _stream_weight_rows(dram // 4)
+    l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
     steps: list[tuple[str, Callable[[], Probe]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
@@ -386,15 +418,18 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         ("DRAM copy", lambda: _copy("dram_copy", dram, threads, "beyond L3")),
         ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, scale.gather_rows,
                                       "L2-resident")),
-        ("L3 gather", lambda: _gather("l3_gather", l3_bytes // 2, threads, scale.gather_rows,
+        ("L3 gather", lambda: _gather("l3_gather", l3_resident, threads, scale.gather_rows,
                                       "L3-resident")),
+        ("L3-sized gather", lambda: _gather("l3_span_gather", l3_bytes, threads,
+                                            scale.gather_rows, "as large as L3", fresh=True)),
         ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, threads, scale.gather_rows,
-                                        "DRAM")),
+                                        "DRAM", fresh=True)),
         *((f"{level} wide gather",
            lambda level=level, table=table: _gather(
                f"{level.lower()}_gather_wide", table, threads, scale.gather_rows,
-               f"{level}-resident" if level != "DRAM" else "DRAM", WIDE_GATHER_ROW_BYTES))
-          for level, table in (("L2", l2_bytes // 2), ("L3", l3_bytes // 2), ("DRAM", 2 * dram))),
+               f"{level}-resident" if level != "DRAM" else "DRAM", WIDE_GATHER_ROW_BYTES,
+               fresh=level == "DRAM"))
+          for level, table in (("L2", l2_bytes // 2), ("L3", l3_resident), ("DRAM", 2 * dram))),
         ("overhead", _overhead),
     ]
     assert len(steps) + scale.rounds == scale.steps
@@ -410,6 +445,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
     overlap = _matrix_overlap(by_name["gemm_stream"], stream_rows, peak, per_output,
                               by_name["dram_read"])
-    measurements += (peak, per_output, overlap)
+    measurements += (peak, per_output, overlap,
+                     _gather_capacity(l3_bytes, *(by_name[f"{level}_gather"]
+                                                  for level in ("l3", "l3_span", "dram"))))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

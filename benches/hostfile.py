@@ -59,7 +59,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                      f"  spread {m.spread:5.1%}  {m.detail}")
 
     def level(name: str, kind: str, capacity: float, prefix: str,
-              per_core: float | None = None) -> list[str]:
+              gather_capacity: float | None = None) -> list[str]:
         bandwidth = c.value(f"{prefix}_read")
         gather = c.value(f"{prefix}_gather")
         efficiency = min(1.0, gather / bandwidth)
@@ -67,7 +67,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         write = _write_bandwidth(c.value(f"{prefix}_copy"), bandwidth)
         return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
                 f"capacity = {_q(capacity, units.BYTES)}",
-                *([f"gather_capacity = {_q(per_core, units.BYTES)}"] if per_core else []),
+                *([f"gather_capacity = {_q(gather_capacity, units.BYTES)}"]
+                  if gather_capacity is not None else []),
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"write_bandwidth = {_q(write, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
@@ -80,9 +81,10 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     if l2:
         private = l2.shared_by_cpus <= 1 and c.threads > 1
         memory += level("L2", "cache", l2.size_bytes * c.threads, "l2",
-                        per_core=l2.size_bytes if private else None)
+                        gather_capacity=l2.size_bytes if private else None)
     if l3:
-        memory += level("L3", "cache", l3.size_bytes, "l3")
+        memory += level("L3", "cache", l3.size_bytes, "l3",
+                        gather_capacity=c.value("l3_gather_capacity"))
     memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,
                     "dram")
     lines += [

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import itertools
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -33,12 +35,42 @@ class Timing:
 
 
 REWARM_CALLS = 3
-"""Untimed calls before each timed one in calibration and validation: the model times an
-op run repeatedly on its own, and this host's caches get there only after a few calls
-(decode attention over a 12 MB cache, after other cases: 817 us after one untimed call,
-630 after two, 568 after three, 335 back to back; an embedding bag over 2M rows of
-128 B: 13.0 ns per lookup after one, 6.6 after three, and the gather microbenchmark on a
-1 GiB table 8.8 and 5.7 ns per row)."""
+REWARM_S = 0.005
+"""Untimed calls before each timed one in calibration and validation, at least
+REWARM_CALLS of them and for at least REWARM_S: the model times an op run repeatedly on
+its own, its weights, state (KV caches) and hot embedding rows where its footprint puts
+them, and after other work this host's caches (and address translations) get there only
+after several calls. Decode attention over a 12 MB cache, after other cases: 817 us after
+one untimed call, 630 after two, 568 after three, 335 back to back; an embedding bag of
+10k Zipf(1.2) lookups of 512 B rows, fresh indices each call, after a 512 MB stream: 262
+us after one call, 224 after three, 173 after ten, 159 after thirty. Short ops get many
+calls for little time, long ones a few. Random lookups are not repeated: see
+``input_sets``."""
+
+FRESH_INPUT_BYTES = 256 * 2**20
+MAX_INPUT_SETS = 64
+
+
+def input_sets(gathered_bytes: float) -> int:
+    """How many sets of random indices a gather measurement cycles through, one set a call,
+    so that each call's rows are as cold as a new batch's: enough that the other sets' rows,
+    read in between, add up to ``FRESH_INPUT_BYTES`` (far beyond a last-level cache).
+
+    Repeating one set, the untimed calls before each timed one bring its rows into cache,
+    which the model (rightly) never assumes of a batch's lookups: an embedding bag of 49k
+    random 128 B rows of a 256 MB table took 361 us with one set and 830 us cycling 16; the
+    DRAM gather microbenchmark's 1024 B rows 27 ns with one set, 61-65 ns cycling 8.
+    """
+    if gathered_bytes <= 0:
+        return 1
+    return int(min(MAX_INPUT_SETS, max(1, math.ceil(FRESH_INPUT_BYTES / gathered_bytes))))
+
+
+def cycling(functions: Sequence[Callable[[], object]]) -> Callable[[], object]:
+    """One function that calls the next of ``functions`` each time (round robin)."""
+    following = itertools.cycle(functions)
+    return lambda: next(following)()
+
 
 SETTLE_S = 0.3
 """Pause before timing: thread pools of the previous measurement (OpenBLAS, OpenMP)
@@ -100,14 +132,15 @@ def measure(function: Callable[[], object], rounds: int = 7, warmup: int = 2) ->
 def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int = 7,
                         warmup: int = 2,
                         on_round: Callable[[int], None] = lambda index: None,
-                        rewarm: int = 1) -> list[Timing]:
+                        rewarm: int = 1, rewarm_s: float = 0.0) -> list[Timing]:
     """Time several functions together, one ``Timing`` each, in the order given.
 
     After ``warmup`` untimed calls of each, every round visits the functions in turn; a
-    visit makes ``rewarm`` untimed calls (the function's data back in cache, as a lone
-    repeated run would have it) and one timed call. Each function's samples are thus
-    spread over the whole run: a slow spell of a shared machine lands on every function
-    alike rather than on all rounds of one. ``on_round(i)`` is called after round i.
+    visit makes untimed calls, at least ``rewarm`` of them and for at least ``rewarm_s``
+    seconds (the function's data back in cache, as a lone repeated run would have it), and
+    one timed call. Each function's samples are thus spread over the whole run: a slow
+    spell of a shared machine lands on every function alike rather than on all rounds of
+    one. ``on_round(i)`` is called after round i.
     """
     if rounds < 5:
         raise ValueError(f"rounds must be >= 5 for a meaningful median, got {rounds}")
@@ -118,11 +151,19 @@ def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int =
     samples: list[list[float]] = [[] for _ in functions]
     for index in range(rounds):
         for function, times in zip(functions, samples):
-            for _ in range(rewarm):
-                function()
+            _rewarm(function, rewarm, rewarm_s)
             start = time.perf_counter()
             function()
             times.append(time.perf_counter() - start)
         on_round(index)
     return [Timing(statistics.median(times), min(times), max(times), rounds)
             for times in samples]
+
+
+def _rewarm(function: Callable[[], object], calls: int, seconds: float) -> None:
+    """Call ``function`` at least ``calls`` times and for at least ``seconds``."""
+    start = time.perf_counter()
+    made = 0
+    while made < calls or time.perf_counter() - start < seconds:
+        function()
+        made += 1

@@ -5,18 +5,21 @@ Disjointness rule: calibration measures only square GEMMs of `calibrate.GEMM_SIZ
 memory microbenchmarks (`kernels.membench`, 64 B rows); validation runs the public kernels
 on non-square or decode-shaped GEMMs and on every other op kind, so no validation case has
 a shape in `calibrate.CALIBRATION_SHAPES` (a test checks). Nothing measured here is
-written back anywhere: the chip file is read, never changed.
+written back anywhere: the chip file is read, never changed. Cases with embedding lookups
+cycle through several sets of indices (`benches.timing.input_sets`), so that a call's rows
+are not in cache from the calls before it, as a new batch's would not be.
 """
 
 from __future__ import annotations
 
+import functools
 import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import REWARM_CALLS, measure_interleaved
+from benches.timing import REWARM_CALLS, REWARM_S, cycling, input_sets, measure_interleaved
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -89,15 +92,24 @@ def _gemm(m: int, n: int, k: int) -> Case:
     return Case("kernel", "gemm", f"linear {m}x{k} @ [{n},{k}]", ("gemm", m, n, k), prepare)
 
 
+def _gathered_bytes(nodes: Sequence[ops.Node]) -> float:
+    """Bytes of random row reads (embedding lookups) in one run of a graph."""
+    return sum(operand.bytes * node.count for node in nodes
+               for operand in node.op.operands() if operand.is_gather)
+
+
 def _embedding_bag(rows: int, dim: int, bags: int, pooling: int, zipf_s: float) -> Case:
     def prepare():
         import kernels
         rng = _rng(rows, dim, bags, pooling)
         table = _floats(rng, rows, dim)
-        indices = zipf_indices(rng, rows, bags * pooling, zipf_s)
         offsets = np.arange(bags, dtype=np.int64) * pooling
-        op = ops.EmbeddingBag(rows, dim, bags, pooling, dtype="fp32", zipf_s=zipf_s)
-        return (lambda: kernels.embedding_bag(table, indices, offsets)), [ops.Node(op)]
+        nodes = [ops.Node(ops.EmbeddingBag(rows, dim, bags, pooling, dtype="fp32",
+                                           zipf_s=zipf_s))]
+        runs = [functools.partial(kernels.embedding_bag, table,
+                                  zipf_indices(rng, rows, bags * pooling, zipf_s), offsets)
+                for _ in range(input_sets(_gathered_bytes(nodes)))]
+        return cycling(runs), nodes
     name = f"{rows:,} x {dim} table, {bags} bags x {pooling}, zipf {zipf_s:g}"
     return Case("kernel", "embedding_bag", name, ("bag", rows, dim, bags, pooling, zipf_s),
                 prepare)
@@ -226,7 +238,7 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
         on_progress(case.name)
     timings = measure_interleaved([run for run, _ in prepared], rounds,
                                   on_round=lambda index: on_progress(f"round {index + 1}"),
-                                  rewarm=REWARM_CALLS)
+                                  rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
     results = []
     for case, (_, nodes), timing in zip(cases, prepared, timings):
         graph = time_graph(nodes, chip)
@@ -246,14 +258,16 @@ def summarize(results: Sequence[CaseResult]) -> list[Summary]:
 
 
 def _scoring(workload: str, batch: int) -> Case:
-    """One scoring batch of a small recommendation preset, predicted by its fp32 graph."""
+    """One scoring batch of a small recommendation preset, predicted by its fp32 graph; each
+    call scores another batch of features (``input_sets``), as serving does."""
     def prepare():
         from workloads.runnable import backend, build
         config = load_workload(workload)
         model = build(config, seed=batch)
-        inputs = model.inputs(batch, _rng(batch))
-        ops_ = backend("kernels")
-        return (lambda: model.forward(ops_, inputs)), graph(config, batch, "fp32")
+        nodes = graph(config, batch, "fp32")
+        rng, ops_ = _rng(batch), backend("kernels")
+        return cycling([functools.partial(model.forward, ops_, model.inputs(batch, rng))
+                        for _ in range(input_sets(_gathered_bytes(nodes)))]), nodes
     return Case("workload", workload, f"{workload} batch {batch}", ("score", workload, batch),
                 prepare)
 

@@ -65,9 +65,10 @@ class MemoryLevel:
 
     @property
     def shared_capacity_bytes(self) -> float:
-        """Capacity that holds rows every core reads at random: one core's share of a level
-        made of private per-core caches (each core keeps its own copy of the hot rows),
-        all of a shared level."""
+        """Capacity that holds rows every core reads at random: ``gather_capacity_bytes``
+        where the file gives it (one core's share of a level made of private per-core
+        caches, as each core keeps its own copy of the hot rows; what calibration measured
+        random reads to use of a shared level), else all of it."""
         return (self.capacity_bytes if self.gather_capacity_bytes is None
                 else self.gather_capacity_bytes)
 
@@ -316,9 +317,10 @@ class _Section:
             raise SeedchipError(f"{self._label(key)} must be positive, got {self.raw[key]!r}")
         return value
 
-    def optional_quantity(self, key: str, dimension: str) -> float | None:
+    def optional_quantity(self, key: str, dimension: str,
+                          allow_zero: bool = False) -> float | None:
         """The value in base units, or None when the file leaves it out."""
-        return self.quantity(key, dimension) if self.has(key) else None
+        return self.quantity(key, dimension, allow_zero=allow_zero) if self.has(key) else None
 
     def fraction(self, key: str, default: float, allow_zero: bool = False) -> float:
         if key not in self.raw:
@@ -492,7 +494,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
                                                 DEFAULT_GATHER_TAIL_EFFICIENCY),
         write_bandwidth_bytes_per_s=section.optional_quantity("write_bandwidth",
                                                               units.BYTES_PER_S),
-        gather_capacity_bytes=section.optional_quantity("gather_capacity", units.BYTES),
+        gather_capacity_bytes=section.optional_quantity("gather_capacity", units.BYTES,
+                                                        allow_zero=True),
         energy_j_per_bit=section.optional_quantity("energy", units.JOULES_PER_BIT),
     )
 

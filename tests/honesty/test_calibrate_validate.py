@@ -1,5 +1,6 @@
 """The honesty loop's plumbing: disjoint case sets, the host chip file, error statistics, CLI."""
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -62,6 +63,8 @@ FAKE = Calibration(
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
+        ("l3_span_gather", 8e9, units.BYTES_PER_S),
+        ("l3_gather_capacity", 12 * 2**20, units.BYTES),
         ("l2_gather_wide", 40e9, units.BYTES_PER_S), ("l3_gather_wide", 12e9, units.BYTES_PER_S),
         ("dram_gather_wide", 40e9, units.BYTES_PER_S),
         ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
@@ -84,7 +87,8 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     l2, l3, dram = chip.memory
     assert l2.capacity_bytes == pytest.approx(2 * 512 * 2**10, rel=1e-5)
     assert l2.shared_capacity_bytes == pytest.approx(512 * 2**10, rel=1e-5)  # private per core
-    assert l3.shared_capacity_bytes == l3.capacity_bytes
+    assert l3.capacity_bytes == pytest.approx(32 * 2**20, rel=1e-5)
+    assert l3.shared_capacity_bytes == pytest.approx(12 * 2**20, rel=1e-5)  # measured
     assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
     assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
     assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
@@ -134,13 +138,15 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    assert len(steps) == TINY.steps == len(calibration.measurements) - 3 + TINY.rounds
-    assert [m.name for m in calibration.measurements[-3:]] == ["matrix_peak", "dot_overhead",
-                                                               "matrix_overlap"]
+    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "l3_gather_capacity"]
+    assert len(steps) == TINY.steps == len(calibration.measurements) - len(derived) + TINY.rounds
+    assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
-    for measurement in calibration.measurements[:-1]:
+    for measurement in calibration.measurements[:-2]:
         assert measurement.value > 0 and measurement.spread >= 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
+    l3 = calibration.system.cache(3)
+    assert 0 <= calibration.value("l3_gather_capacity") <= (l3.size_bytes if l3 else 8 * 2**20)
     path = tmp_path / "host.toml"
     path.write_text(host_chip_toml(calibration, load_chip("host-cpu")), encoding="utf-8")
     assert load_chip(str(path)).peak_flops_per_s("fp32") > 0
@@ -248,3 +254,29 @@ def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, ove
     measured = _matrix_overlap(stream, n, peak, per_output, dram)  # memory 3 ms
     assert measured.name == "matrix_overlap" and measured.value == pytest.approx(overlap)
     assert measured.spread == 0.2
+
+
+def test_an_embedding_case_reads_other_rows_on_each_call():
+    [case] = [c for c in kernel_cases(quick=False) if c.key[:2] == ("bag", 20_000)]
+    run, _ = case.prepare()
+    first, second = run(), run()
+    assert first.shape == second.shape and not np.array_equal(first, second)
+
+
+@pytest.mark.parametrize("span_gb_per_s, served", [
+    (12.0, 1.0),   # as fast as the resident table: all of L3
+    (6.0, 0.0),    # as slow as DRAM: none of it
+    (8.0, 0.5),    # 8 ns per row, halfway between 5.33 and 10.67: half
+    (5.0, 0.0),    # slower than DRAM (noise): clamped
+])
+def test_l3_gather_capacity_is_the_share_of_lookups_served_like_resident_ones(span_gb_per_s,
+                                                                               served):
+    from benches.calibrate import _gather_capacity
+
+    def rate(name, gb_per_s):
+        return Measurement(name, gb_per_s * 1e9, units.BYTES_PER_S, 0.1, "test")
+
+    capacity = _gather_capacity(32 * 2**20, rate("l3_gather", 12), rate("l3_span", span_gb_per_s),
+                                rate("dram_gather", 6))
+    assert capacity.name == "l3_gather_capacity"
+    assert capacity.value == pytest.approx(served * 32 * 2**20)

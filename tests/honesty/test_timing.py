@@ -49,3 +49,33 @@ def test_freed_memory_is_kept_where_the_c_library_allows_it():
     if platform.libc_ver()[0] == "glibc":
         assert kept is True
     assert timing.keep_freed_memory() is kept  # once per process
+
+
+def test_cycling_calls_the_functions_round_robin():
+    calls = []
+    run = timing.cycling([lambda: calls.append("a"), lambda: calls.append("b"),
+                          lambda: calls.append("c")])
+    for _ in range(5):
+        run()
+    assert calls == ["a", "b", "c", "a", "b"]
+
+
+@pytest.mark.parametrize("gathered_bytes, sets", [
+    (0.0, 1),                                      # no lookups: one input is as good as any
+    (timing.FRESH_INPUT_BYTES, 1),                 # one call already reads past any cache
+    (timing.FRESH_INPUT_BYTES / 2.5, 3),           # rounded up
+    (1.0, timing.MAX_INPUT_SETS),                  # tiny lookups: capped
+])
+def test_input_sets_reach_the_fresh_bytes_between_reuses(gathered_bytes, sets):
+    assert timing.input_sets(gathered_bytes) == sets
+
+
+def test_a_visit_rewarms_for_at_least_the_given_time(monkeypatch):
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    clock = iter(range(10_000))
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: float(next(clock)))
+    calls = []
+    # each rewarm check reads the clock once (1 s a read): 4 s of rewarm takes 4 calls
+    timing.measure_interleaved([lambda: calls.append("a")], rounds=5, warmup=0, rewarm=1,
+                               rewarm_s=4.0)
+    assert len(calls) == 5 * (4 + 1)
