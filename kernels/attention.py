@@ -22,7 +22,7 @@ import numpy as np
 from numba import prange
 
 from kernels import _validate
-from kernels._jit import NEG_LARGE, exp_f32, jit_inline, jit_parallel, max_f32
+from kernels._jit import NEG_LARGE, exp_f32, jit_inline, jit_parallel, max_f32, prefetch
 from kernels.linear import dot, dot4, dot4x4, gemm_nt_block
 from perfmodel.errors import SeedchipError
 
@@ -271,8 +271,15 @@ def _decode_kernel(q, k_cache, v_cache, lengths, scale, part_max, part_sum, part
         alpha = np.empty(n_heads, np.float32)
         start = chunk * length // splits
         end = (chunk + 1) * length // splits
+        keys_flat = k_cache[b].reshape(k_cache[b].size)
+        values_flat = v_cache[b].reshape(v_cache[b].size)
+        row = n_kv_heads * head_dim
         for t0 in range(start, end, _DECODE_BLOCK):
             n_keys = min(_DECODE_BLOCK, end - t0)
+            ahead = min(_DECODE_BLOCK, max(0, end - t0 - _DECODE_BLOCK))
+            for i in range((t0 + _DECODE_BLOCK) * row, (t0 + _DECODE_BLOCK + ahead) * row, 16):
+                prefetch(keys_flat, i)
+                prefetch(values_flat, i)
             _score_block(q[b], k_cache[b, t0:t0 + n_keys], group, scale, scores)
             _softmax_block(scores, 1, 0, 0, n_keys, False, top, total, alpha)
             for h in range(n_heads):
