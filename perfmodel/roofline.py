@@ -46,16 +46,22 @@ from perfmodel.ops import Collective, Node, Op, OpKind, Operand
 from perfmodel.skew import zipf_hit_rate
 
 
+PERSISTENT_ROLES = ("weight", "kv")
+"""Operands that live across ops and requests (weights, KV caches), not made by the op
+before."""
+
+
 @dataclass(frozen=True)
 class Residency:
     """What competes for on-chip memory when an op runs inside a larger graph.
 
-    ``weight_footprint_bytes``: the weights that must all fit a level for any of them to
+    ``persistent_footprint_bytes``: the weights and KV caches (state that outlives one op)
+    that must all fit a level for any of them to
     stay there (None: the op's own weights, i.e. the op run repeatedly on its own).
     ``table_share``: the share of each level's capacity this op's embedding table may use.
     """
 
-    weight_footprint_bytes: float | None = None
+    persistent_footprint_bytes: float | None = None
     table_share: float = 1.0
 
 
@@ -133,7 +139,8 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
     A streamed operand lives in the fastest level that holds it together with the op's
     other streamed operands no larger than it (an input and output of 30 MB each do not
     both stay in a 32 MB cache; a small activation stays while large weights stream
-    past); weights inside a graph compete with the graph's other weights instead. Since capacities grow outwards, an operand's bytes pass through level j
+    past); weights and KV caches inside a graph compete with the graph's other weights and
+    caches instead. Since capacities grow outwards, an operand's bytes pass through level j
     exactly when level j-1 is too small.
     """
     levels = chip.memory
@@ -148,8 +155,8 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
             _add_gather(operand, levels, residency.table_share, gather_bytes, tail_bytes)
             continue
         footprint = sum(size for size in streamed if size <= operand.footprint_bytes)
-        if operand.role == "weight" and residency.weight_footprint_bytes is not None:
-            footprint = residency.weight_footprint_bytes
+        if operand.role in PERSISTENT_ROLES and residency.persistent_footprint_bytes is not None:
+            footprint = residency.persistent_footprint_bytes
         traffic = write_bytes if operand.written else read_bytes
         traffic[0] = traffic[0] + operand.bytes
         for index in range(1, len(levels)):
@@ -275,16 +282,17 @@ class GraphTiming:
 def graph_residency(nodes: Sequence[Node]) -> dict[int, Residency]:
     """Residency of each node inside the whole graph (keyed by position).
 
-    All weights of the graph compete for on-chip space together (a layer's weights stay
-    on chip only when every layer's do); embedding tables share each level's capacity in
-    proportion to their sizes.
+    All weights and KV caches of the graph compete for on-chip space together (a layer's
+    weights or KV cache stay on chip only when every layer's do: a decode step streams
+    every layer's weights between two reads of one layer's cache); embedding tables share
+    each level's capacity in proportion to their sizes.
     """
-    weights = sum(o.footprint_bytes * node.count for node in nodes
-                  for o in node.op.operands() if o.role == "weight")
+    persistent = sum(o.footprint_bytes * node.count for node in nodes
+                     for o in node.op.operands() if o.role in PERSISTENT_ROLES)
     tables = {index: sum(o.footprint_bytes for o in node.op.operands() if o.role == "table")
               for index, node in enumerate(nodes)}
     all_tables = sum(tables[i] * nodes[i].count for i in tables) or 1.0
-    return {index: Residency(weight_footprint_bytes=weights,
+    return {index: Residency(persistent_footprint_bytes=persistent,
                              table_share=tables[index] / all_tables if tables[index] else 1.0)
             for index in range(len(nodes))}
 

@@ -117,9 +117,20 @@ def test_operands_that_fit_on_chip_are_served_from_sram(toy):
     timing = roofline.time(gemv, toy)
     assert timing.levels[1].bytes == 0
     assert timing.memory_s == pytest.approx(gemv.bytes() / 10e12)
-    in_graph = roofline.time(gemv, toy, roofline.Residency(weight_footprint_bytes=1e9))
+    in_graph = roofline.time(gemv, toy, roofline.Residency(persistent_footprint_bytes=1e9))
     assert in_graph.levels[1].bytes == 4096 * 4096 * 2
     assert in_graph.memory_s > timing.memory_s
+
+
+def test_in_a_graph_kv_caches_compete_with_weights_for_on_chip_space(toy):
+    attention = ops.AttentionDecode(8, 1024, 32, 8, 128, dtype="bf16")  # 32 MiB of cache
+    alone = roofline.time(attention, toy)
+    assert alone.levels[1].bytes == 0  # fits the 64 MiB SRAM on its own
+    weights = ops.Gemm(8, 4096, 4096, dtype="bf16")  # 32 MiB: with the cache, over 64 MiB
+    graph = roofline.time_graph([ops.Node(attention), ops.Node(weights)], toy)
+    cache_bytes = next(o.bytes for o in attention.operands() if o.name == "kv_cache")
+    assert graph.nodes[0].timing.levels[1].bytes >= cache_bytes
+    assert graph.nodes[1].timing.levels[1].bytes >= 4096 * 4096 * 2
 
 
 def test_small_op_is_overhead_bound(toy):
