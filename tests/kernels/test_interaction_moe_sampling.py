@@ -56,6 +56,15 @@ def test_topk(rng, rows, n, k):
     np.testing.assert_array_equal(values, want_values)
 
 
+@pytest.mark.parametrize("n,k", [(1000, 37), (300, 1), (5000, 300)])
+def test_topk_with_many_ties_keeps_the_lower_indices(rng, n, k):
+    x = rng.integers(0, 12, (5, n)).astype(np.float32)  # every value many times over
+    values, positions = topk(x, k)
+    want_values, want_positions = topk_reference(x, k)
+    np.testing.assert_array_equal(positions, want_positions)
+    np.testing.assert_array_equal(values, want_values)
+
+
 def test_greedy(rng):
     logits = normal(rng, 6, 33)
     logits[0, 3] = logits[0, 5] = 100.0
