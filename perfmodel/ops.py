@@ -359,7 +359,9 @@ class AttentionPrefill(Op):
     """Fused causal attention over ``seq`` new tokens per sequence, with GQA.
 
     Traffic assumes a fused (flash-style) kernel that reads Q, K, V once and writes the
-    output once; the new keys and values are also written to the KV cache.
+    output once; the new keys and values are also written to the KV cache. Such a kernel
+    walks the keys in blocks of ``key_block`` and updates each output row once per block
+    it attends to (rescale and add the block's P V).
     """
 
     kind: ClassVar[OpKind] = OpKind.ATTENTION_PREFILL
@@ -371,10 +373,19 @@ class AttentionPrefill(Op):
     head_dim: int
     causal: bool = True
     dtype: str = "bf16"
+    key_block: int = 128
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _require_gqa(self, self.n_heads, self.n_kv_heads)
+
+    @property
+    def blocks_per_query(self) -> float:
+        """Key blocks each query row attends to, summed over the rows of a sequence."""
+        if not self.causal:
+            return float(self.seq) * math.ceil(self.seq / self.key_block)
+        full, rest = divmod(self.seq, self.key_block)  # row i sees ceil((i + 1) / key_block)
+        return self.key_block * full * (full + 1) / 2 + rest * (full + 1)
 
     @property
     def pairs(self) -> float:
@@ -388,8 +399,9 @@ class AttentionPrefill(Op):
         return self.batch * self.pairs * self.n_heads
 
     def dot_products(self) -> float:
-        """A score per (query, key) pair and head, and each output element once."""
-        return self.batch * self.n_heads * (self.pairs + float(self.seq) * self.head_dim)
+        """A score per (query, key) pair and head, and each output element once per key
+        block its row attends to."""
+        return self.batch * self.n_heads * (self.pairs + self.blocks_per_query * self.head_dim)
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -403,7 +415,8 @@ class AttentionPrefill(Op):
 
 @dataclass(frozen=True)
 class AttentionDecode(Op):
-    """One new token per sequence attending to ``context`` cached tokens, with GQA."""
+    """One new token per sequence attending to ``context`` cached tokens, with GQA, in
+    blocks of ``key_block`` keys."""
 
     kind: ClassVar[OpKind] = OpKind.ATTENTION_DECODE
     engine: ClassVar[Literal["matrix"]] = "matrix"
@@ -414,6 +427,7 @@ class AttentionDecode(Op):
     head_dim: int
     dtype: str = "bf16"
     kv_dtype: str | None = None
+    key_block: int = 64
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -427,8 +441,10 @@ class AttentionDecode(Op):
         return float(self.batch) * (self.context + 1) * self.n_heads
 
     def dot_products(self) -> float:
-        """A score per cached key and head, and each output element once."""
-        return float(self.batch) * self.n_heads * (self.context + 1 + self.head_dim)
+        """A score per cached key and head, and each output element once per block of
+        ``key_block`` keys (flash-decoding rescales and adds each block's P V)."""
+        blocks = math.ceil((self.context + 1) / self.key_block)
+        return float(self.batch) * self.n_heads * (self.context + 1 + blocks * self.head_dim)
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)

@@ -134,4 +134,17 @@ def test_dot_products_count_the_outputs_that_are_reductions():
     assert ops.CrossLayer(5, 8, 0).dot_products() == 5 * 8
     assert ops.AttentionPrefill(2, 4, 3, 1, 8).dot_products() == 2 * 3 * (10 + 4 * 8)
     assert ops.AttentionDecode(2, 9, 3, 1, 8).dot_products() == 2 * 3 * (10 + 8)
+
+
+def test_flash_attention_updates_each_output_row_once_per_key_block():
+    # causal, 5 queries, blocks of 2 keys: rows 0-1 see one block, 2-3 two, row 4 three
+    prefill = ops.AttentionPrefill(1, 5, 2, 1, 8, key_block=2)
+    assert prefill.blocks_per_query == 1 + 1 + 2 + 2 + 3
+    assert prefill.dot_products() == 2 * (15 + 9 * 8)
+    full = ops.AttentionPrefill(1, 5, 2, 1, 8, causal=False, key_block=2)
+    assert full.dot_products() == 2 * (25 + 5 * 3 * 8)
+    # 10 keys (9 cached and the new one) in blocks of 4: three updates of each output
+    assert ops.AttentionDecode(2, 9, 3, 1, 8, key_block=4).dot_products() == 2 * 3 * (10 + 3 * 8)
+    with pytest.raises(SeedchipError, match="key_block"):
+        ops.AttentionDecode(2, 9, 3, 1, 8, key_block=0)
     assert ops.Norm(4, 8).dot_products() == ops.Softmax(4, 8).dot_products() == 0
