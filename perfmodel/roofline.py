@@ -16,7 +16,8 @@
   file gives one; calibrate measures it on the host).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
   it (streamed operands: the first level that fits it and the op's smaller ones; gathered
-  embedding rows: the hottest rows that fit, by the Zipf hit rate). Its bytes pass
+  embedding rows: by the Zipf hit rate of the rows that fit, the hottest in SRAM, the
+  recently used in a hardware cache). Its bytes pass
   through that level and every faster one; each level's time is the bytes read through
   it over its achievable bandwidth plus the bytes written over its write bandwidth (the
   read bandwidth unless the chip file gives one). A random row read pays whole transactions: the first
@@ -43,7 +44,7 @@ import numpy as np
 from perfmodel.chip import Chip, MemoryLevel
 from perfmodel.collectives import collective_time_s
 from perfmodel.ops import Collective, Node, Op, OpKind, Operand
-from perfmodel.skew import zipf_hit_rate
+from perfmodel.skew import lru_hit_rate, zipf_hit_rate
 
 
 PERSISTENT_ROLES = ("weight", "kv")
@@ -173,13 +174,15 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
 
 def _lookups_reaching(operand: Operand, levels: Sequence[MemoryLevel], share: float) -> list:
     """The share of an operand's lookups that reach each level: those whose rows are not
-    among the hot rows cached by any faster level (its shared capacity, one core's cache
-    where each core has its own)."""
+    among the rows cached by any faster level (its shared capacity, one core's cache
+    where each core has its own). Software places the hottest rows in SRAM; a hardware
+    cache keeps the recently used ones (LRU)."""
     table_rows = operand.footprint_bytes / operand.row_bytes
     reaching = [1.0]
     for level in levels[:-1]:
         cached_rows = level.shared_capacity_bytes * share / operand.row_bytes
-        reaching.append(1.0 - zipf_hit_rate(cached_rows, table_rows, operand.zipf_s))
+        hit_rate = lru_hit_rate if level.kind == "cache" else zipf_hit_rate
+        reaching.append(1.0 - hit_rate(cached_rows, table_rows, operand.zipf_s))
     return reaching
 
 

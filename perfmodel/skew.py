@@ -3,12 +3,15 @@
 Row i (1-based, hottest first) of an N-row table is read with probability
 i^-s / H(N, s), where H(N, s) = sum_{i<=N} i^-s is the generalised harmonic number and
 s >= 0 the Zipf exponent (s = 0: uniform). A cache holding the C hottest rows serves a
-share H(C, s) / H(N, s) of the lookups: the hit rate of an ideal static cache, the best
-any replacement policy can do.
+share H(C, s) / H(N, s) of the lookups (``zipf_hit_rate``): the hit rate of an ideal
+static cache, the best any replacement policy can do, and what software that pins the
+hot rows in SRAM gets. A hardware cache keeps the recently used rows instead
+(``lru_hit_rate``: least recently used, by Che's approximation).
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Union
 
@@ -51,3 +54,57 @@ def zipf_hit_rate(cached_rows: ArrayLike, rows: float, s: float) -> ArrayLike:
     else:
         rate = harmonic(cached, s) / harmonic(rows, s)
     return np.where(cached >= rows, 1.0, np.where(cached < 1, 0.0, rate))[()]
+
+
+_LRU_HEAD_RANKS = 2048
+_LRU_TAIL_NODES = 256
+_LRU_BISECTIONS = 48
+
+
+@lru_cache(maxsize=256)
+def _rank_grid(rows: int, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ranks 1 .. 2048 exactly, then 256 geometric nodes standing for the ranks between
+    their edges (so a 10^12-row table costs the same), each node's weight the number of
+    ranks it stands for, and the probability of one row at each node."""
+    head = np.arange(1, min(rows, _LRU_HEAD_RANKS) + 1, dtype=np.float64)
+    ranks, weights = head, np.ones_like(head)
+    if rows > _LRU_HEAD_RANKS:
+        edges = np.geomspace(_LRU_HEAD_RANKS + 0.5, rows + 0.5, _LRU_TAIL_NODES + 1)
+        ranks = np.concatenate([head, np.sqrt(edges[:-1] * edges[1:])])
+        weights = np.concatenate([weights, np.diff(edges)])
+    probability = ranks ** -s
+    return ranks, weights, probability / (weights * probability).sum()
+
+
+def lru_hit_rate(cached_rows: ArrayLike, rows: float, s: float) -> ArrayLike:
+    """Share of lookups served by an LRU cache of ``cached_rows`` rows of a ``rows``-row
+    Zipf(s) table, in steady state (Che's approximation: a row stays while it is read
+    again within T lookups, T set by the rows that fit; for s = 0 every policy serves
+    C / N). Below ``zipf_hit_rate``: for 1M rows and s = 1.05, 4,096 cached rows serve
+    61% of lookups against the ideal 70%.
+
+    ``cached_rows`` may be an array (one value per chip configuration of a sweep); each
+    distinct value is solved once.
+    """
+    cached = np.asarray(cached_rows, dtype=np.float64)
+    if s == 0:
+        return zipf_hit_rate(cached, rows, s)
+    distinct, where = np.unique(np.floor(cached), return_inverse=True)  # whole rows
+    rates = np.array([_lru_hit_rate(float(c), int(rows), float(s)) for c in distinct])
+    return rates[where].reshape(cached.shape)[()]
+
+
+@lru_cache(maxsize=4096)
+def _lru_hit_rate(cached: float, rows: int, s: float) -> float:
+    if cached >= rows:
+        return 1.0
+    if cached < 1:
+        return 0.0
+    _, weights, probability = _rank_grid(rows, s)
+    low, high = math.log(cached), math.log(cached) + 60.0  # T >= C: a lookup adds one row
+    for _ in range(_LRU_BISECTIONS):
+        middle = (low + high) / 2
+        occupied = float((weights * -np.expm1(-probability * math.exp(middle))).sum())
+        low, high = (low, middle) if occupied > cached else (middle, high)
+    window = math.exp((low + high) / 2)
+    return float((weights * probability * -np.expm1(-probability * window)).sum())
