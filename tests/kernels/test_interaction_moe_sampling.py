@@ -56,11 +56,29 @@ def test_topk(rng, rows, n, k):
     np.testing.assert_array_equal(values, want_values)
 
 
-@pytest.mark.parametrize("n,k", [(1000, 37), (300, 1), (5000, 300)])
+@pytest.mark.parametrize("n,k", [(1000, 37), (300, 1), (5000, 300), (20_000, 10), (65_536, 100)])
 def test_topk_with_many_ties_keeps_the_lower_indices(rng, n, k):
     x = rng.integers(0, 12, (5, n)).astype(np.float32)  # every value many times over
     values, positions = topk(x, k)
     want_values, want_positions = topk_reference(x, k)
+    np.testing.assert_array_equal(positions, want_positions)
+    np.testing.assert_array_equal(values, want_values)
+
+
+@pytest.mark.parametrize("n,k", [(65_536, 100), (4096, 16), (2048, 8)])
+def test_topk_of_long_rows_by_threshold(rng, n, k):
+    x = normal(rng, 4, n)
+    values, positions = topk(x, k)
+    want_values, want_positions = topk_reference(x, k)
+    np.testing.assert_array_equal(positions, want_positions)
+    np.testing.assert_array_equal(values, want_values)
+
+
+def test_topk_of_a_masked_row_falls_back_to_the_scan(rng):
+    x = np.full((2, 10_000), -np.inf, np.float32)  # masked logits: three finite entries
+    x[:, [17, 4000, 9999]] = [[1.0, 3.0, 2.0]]
+    values, positions = topk(x, 8)
+    want_values, want_positions = topk_reference(x, 8)
     np.testing.assert_array_equal(positions, want_positions)
     np.testing.assert_array_equal(values, want_values)
 
