@@ -72,9 +72,10 @@ def _threshold_topk(row, k, values, positions):
 
 @jit_inline
 def _scan_topk(row, k, values, positions):
-    """``row_topk`` by one scan: once k entries are held, a chunk of the row whose (vectorised) maximum does not beat the
-    k-th is skipped whole: on a long row almost every chunk is, so the scan runs at the
-    speed of a max reduction instead of one compare and branch per element."""
+    """``row_topk`` by one scan: once k entries are held, a chunk of the row whose
+    (vectorised) maximum does not beat the k-th is skipped whole: on a long row almost
+    every chunk is, so the scan runs at the speed of a max reduction instead of one
+    compare and branch per element."""
     count = 0
     for start in range(0, row.size, _TOPK_CHUNK):
         chunk = row[start:start + _TOPK_CHUNK]

@@ -62,10 +62,10 @@ _LRU_BISECTIONS = 48
 
 
 @lru_cache(maxsize=256)
-def _rank_grid(rows: int, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rank_grid(rows: int, s: float) -> tuple[np.ndarray, np.ndarray]:
     """Ranks 1 .. 2048 exactly, then 256 geometric nodes standing for the ranks between
-    their edges (so a 10^12-row table costs the same), each node's weight the number of
-    ranks it stands for, and the probability of one row at each node."""
+    their edges (so a 10^12-row table costs the same): each node's weight, the number of
+    ranks it stands for, and the probability of one row at it."""
     head = np.arange(1, min(rows, _LRU_HEAD_RANKS) + 1, dtype=np.float64)
     ranks, weights = head, np.ones_like(head)
     if rows > _LRU_HEAD_RANKS:
@@ -73,7 +73,7 @@ def _rank_grid(rows: int, s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         ranks = np.concatenate([head, np.sqrt(edges[:-1] * edges[1:])])
         weights = np.concatenate([weights, np.diff(edges)])
     probability = ranks ** -s
-    return ranks, weights, probability / (weights * probability).sum()
+    return weights, probability / (weights * probability).sum()
 
 
 def lru_hit_rate(cached_rows: ArrayLike, rows: float, s: float) -> ArrayLike:
@@ -100,7 +100,7 @@ def _lru_hit_rate(cached: float, rows: int, s: float) -> float:
         return 1.0
     if cached < 1:
         return 0.0
-    _, weights, probability = _rank_grid(rows, s)
+    weights, probability = _rank_grid(rows, s)
     low, high = math.log(cached), math.log(cached) + 60.0  # T >= C: a lookup adds one row
     for _ in range(_LRU_BISECTIONS):
         middle = (low + high) / 2
