@@ -82,7 +82,8 @@ def test_norm_elementwise_softmax_topk_sampling():
     assert ops.Gemm(2, 3, 4, activation="silu").reciprocals() == 6  # ... and a reciprocal
     assert ops.Elementwise(elements=10, function="swiglu").transcendentals() == 10
     assert ops.Elementwise(elements=10, function="swiglu").reciprocals() == 10
-    assert ops.Elementwise(elements=10, function="gelu").reciprocals() == 0
+    assert ops.Elementwise(elements=10, function="gelu").reciprocals() == 10  # tanh: exp, 1/x
+    assert ops.Elementwise(elements=10, function="relu").reciprocals() == 0
     topk = ops.TopK(rows=2, cols=1000, k=3, dtype="fp32")
     assert topk.flops() == 2 * 1000 * 2
     assert topk.bytes() == 2 * 1000 * 4 + 2 * 3 * 12
