@@ -20,6 +20,10 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   inner dimension `STREAM_GEMM_K`) whose weights stream from DRAM, against the model's
   compute and memory times for it: how much of the shorter the kernel hides under the
   longer;
+- row overlap: the project's softmax kernel over rows of `ROW_PROBE_COLS` floats (input
+  and output a quarter of L3 each), against the model's compute and memory times for it:
+  how much of the shorter a row-wise op (each row reduced before it is written) hides
+  under the longer;
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
   `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
@@ -46,7 +50,7 @@ import numpy as np
 from benches.system import SystemInfo, system_info
 from benches.timing import (REWARM_CALLS, REWARM_S, Timing, cycling, input_sets,
                             measure_interleaved)
-from perfmodel import units
+from perfmodel import ops, units
 
 GEMM_SIZES = (1024, 1536)
 SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
@@ -55,10 +59,11 @@ STREAM_GEMM_K = 640
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 OVERHEAD_ROUNDS = 50
+ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
-    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)}
+    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K), ("row_cols", ROW_PROBE_COLS)}
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 19 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 20 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -170,6 +175,49 @@ def _matrix_overlap(stream: Measurement, n: int, peak: Measurement, per_output: 
         max(stream.spread, dram.spread),
         f"gemm_stream against the model: compute {compute_s * 1e3:.2f} ms, memory "
         f"{memory_s * 1e3:.2f} ms, measured {measured_s * 1e3:.2f} ms")
+
+
+def write_bandwidth(copy_bytes_per_s: float, read_bytes_per_s: float) -> float:
+    """Streaming write bandwidth from a copy (read + write counted) and the read bandwidth:
+    the copy's seconds per byte copied less the read's. When nothing is left for the
+    writes (a copy at twice the read rate or more), the copy's own rate stands in rather
+    than an infinite bandwidth."""
+    write_s = 2.0 / copy_bytes_per_s - 1.0 / read_bytes_per_s
+    return 1.0 / write_s if write_s > 0 else copy_bytes_per_s
+
+
+def _row_softmax(rows: int) -> Probe:
+    """The softmax kernel over ``rows`` rows of ``ROW_PROBE_COLS`` floats, in and out."""
+    import kernels
+
+    x = np.random.default_rng(rows).standard_normal((rows, ROW_PROBE_COLS), dtype=np.float32)
+    out = np.empty_like(x)
+    return _rate_probe("row_softmax", lambda: kernels.softmax(x, out=out), 2.0 * x.nbytes,
+                       units.BYTES_PER_S, f"kernels.softmax fp32 {rows} x {ROW_PROBE_COLS} "
+                       "(L3-resident), counted as read + write")
+
+
+def _row_overlap(probe: Measurement, rows: int, by_name: dict[str, Measurement]) -> Measurement:
+    """The share of the shorter of compute and memory time that the softmax probe hides
+    under the longer: (compute + memory + overhead - measured) / shorter, clamped to
+    [0, 1], with compute and memory as the model times a softmax of that shape (its flops,
+    exps and reciprocals at the calibrated rates; its input read and output written at
+    the L3's)."""
+    op = ops.Softmax(rows, ROW_PROBE_COLS, dtype="fp32")
+    data_bytes = 4.0 * rows * ROW_PROBE_COLS
+    value = {name: m.value for name, m in by_name.items()}
+    measured_s = 2.0 * data_bytes / probe.value
+    compute_s = (op.flops() / value["vector"] + op.transcendentals() / value["transcendental"]
+                 + op.reciprocals() / value["reciprocal"])
+    memory_s = (data_bytes / value["l3_read"]
+                + data_bytes / write_bandwidth(value["l3_copy"], value["l3_read"]))
+    hidden = (compute_s + memory_s + value["overhead"] - measured_s) / min(compute_s, memory_s)
+    return Measurement(
+        "row_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        max(probe.spread, by_name["l3_read"].spread),
+        f"row_softmax against the model: compute {compute_s * 1e6:.0f} us, memory "
+        f"{memory_s * 1e6:.0f} us, overhead {value['overhead'] * 1e6:.1f} us, measured "
+        f"{measured_s * 1e6:.0f} us")
 
 
 def _matrix_fit(gemms: Sequence[tuple[int, Measurement]]) -> tuple[Measurement, ...]:
@@ -387,8 +435,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    matrix_overlap, from gemm_stream against them and dram_read, and l3_gather_capacity,
-    from the gathers, come last (derived, not probes).
+    matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
+    row_softmax, and l3_gather_capacity, from the gathers, come last (derived, not probes).
     """
     import numba
 
@@ -400,12 +448,14 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     dram = _dram_buffer_bytes(scale, l3_bytes)
     stream_rows = _stream_weight_rows(dram // 4)
     l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
+    row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
     steps: list[tuple[str, Callable[[], Probe]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
           for k in SHORT_KS),
         ("gemm stream", lambda: _gemm_stream(stream_rows)),
+        ("row softmax", lambda: _row_softmax(row_probe_rows)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
         ("reciprocal", lambda: _special("reciprocal", threads)),
@@ -446,6 +496,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     overlap = _matrix_overlap(by_name["gemm_stream"], stream_rows, peak, per_output,
                               by_name["dram_read"])
     measurements += (peak, per_output, overlap,
+                     _row_overlap(by_name["row_softmax"], row_probe_rows, by_name),
                      _gather_capacity(l3_bytes, *(by_name[f"{level}_gather"]
                                                   for level in ("l3", "l3_span", "dram"))))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benches.calibrate import GATHER_ROW_BYTES, WIDE_GATHER_ROW_BYTES, Calibration
+from benches.calibrate import GATHER_ROW_BYTES, WIDE_GATHER_ROW_BYTES, Calibration, write_bandwidth
 from perfmodel import units
 from perfmodel.chip import Chip
 
@@ -32,15 +32,6 @@ def _tail_efficiency(narrow_bytes_per_s: float, wide_bytes_per_s: float, line_by
     return min(1.0, line_bytes / per_line_s / read_bytes_per_s)
 
 
-def _write_bandwidth(copy_bytes_per_s: float, read_bytes_per_s: float) -> float:
-    """Streaming write bandwidth from a copy (read + write counted) and the read bandwidth:
-    the copy's seconds per byte copied less the read's. When nothing is left for the
-    writes (a copy at twice the read rate or more), the copy's own rate stands in rather
-    than an infinite bandwidth."""
-    write_s = 2.0 / copy_bytes_per_s - 1.0 / read_bytes_per_s
-    return 1.0 / write_s if write_s > 0 else copy_bytes_per_s
-
-
 def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     """The calibrated host as chip TOML; power and price come from ``nominal`` (unmeasurable here).
 
@@ -64,7 +55,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         gather = c.value(f"{prefix}_gather")
         efficiency = min(1.0, gather / bandwidth)
         tail = _tail_efficiency(gather, c.value(f"{prefix}_gather_wide"), line, bandwidth)
-        write = _write_bandwidth(c.value(f"{prefix}_copy"), bandwidth)
+        write = write_bandwidth(c.value(f"{prefix}_copy"), bandwidth)
         return ["", "[[memory]]", f'name = "{name}"', f'kind = "{kind}"',
                 f"capacity = {_q(capacity, units.BYTES)}",
                 *([f"gather_capacity = {_q(gather_capacity, units.BYTES)}"]
@@ -99,14 +90,15 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"fp32 = {_q(c.value('matrix_peak'), units.FLOP_PER_S)}",
         f"dot_overhead = {_q(c.value('dot_overhead'), units.SECONDS)}",
         f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
+        f"row_overlap = {c.value('row_overlap'):.3g}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
         f"transcendental = {_q(c.value('transcendental'), units.FLOP_PER_S)}",
         f"reciprocal = {_q(c.value('reciprocal'), units.FLOP_PER_S)}",
         "efficiency = 1.0",
         f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
-        'how much of its compute and memory a streamed GEMM overlaps, FMA, exp and reciprocal '
-        'throughput, and the fixed cost of a kernel call"',
+        'how much of its compute and memory a streamed GEMM and a row-wise softmax overlap, FMA, '
+        'exp and reciprocal throughput, and the fixed cost of a kernel call"',
         *memory,
         "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",
         f"latency = {_q(nominal.link.latency_s, units.SECONDS)}", "max_chips = 1",

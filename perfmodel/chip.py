@@ -126,6 +126,7 @@ class Chip:
     sources: Mapping[str, str] = field(default_factory=dict)
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
+    row_overlap: float = 1.0  # the same for a row-wise op (norm, softmax; see Op.row_wise)
     gathers_latency_bound: bool = False  # see GATHER_MODES
 
     @property
@@ -185,6 +186,7 @@ _TOP_LEVEL_OVERRIDES = {
     "overhead": ("compute", "overhead"),
     "dot_overhead": ("compute", "dot_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
+    "row_overlap": ("compute", "row_overlap"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
     "reciprocal": ("compute", "reciprocal"),
@@ -215,7 +217,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``, ``vector``, ``transcendental``, ``reciprocal``,
+    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``vector``, ``transcendental``,
+    ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
@@ -375,7 +378,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
-                        "overhead", "dot_overhead", "matrix_overlap"))
+                        "overhead", "dot_overhead", "matrix_overlap", "row_overlap"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
@@ -409,6 +412,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
         matrix_overlap=compute.fraction("matrix_overlap", 1.0, allow_zero=True),
+        row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
         memory=memory,
         link=_link(raw.get("link", {}), where),
         tdp_w=tdp_w,

@@ -101,6 +101,10 @@ class Op:
 
     kind: ClassVar[OpKind]
     engine: ClassVar[Literal["matrix", "vector", "network"]] = "vector"
+    row_wise: ClassVar[bool] = False
+    """Each row is reduced (max, sum of squares) before any of it is written, so a core
+    working through one row at a time alternates reading, computing and writing instead
+    of overlapping them (the chip's ``row_overlap``)."""
 
     def __post_init__(self) -> None:
         for spec in fields(self):  # type: ignore[arg-type]
@@ -468,6 +472,7 @@ class Norm(Op):
     """RMSNorm or LayerNorm over ``rows`` vectors of ``dim``."""
 
     kind: ClassVar[OpKind] = OpKind.NORM
+    row_wise: ClassVar[bool] = True
     rows: int
     dim: int
     norm: str = "rms"
@@ -521,6 +526,7 @@ class Softmax(Op):
     """Row-wise softmax of a [rows, cols] matrix: max, subtract, exp, sum, scale per element."""
 
     kind: ClassVar[OpKind] = OpKind.SOFTMAX
+    row_wise: ClassVar[bool] = True
     rows: int
     cols: int
     dtype: str = "fp32"

@@ -90,6 +90,20 @@ def test_a_matrix_op_hides_the_chips_matrix_overlap_of_its_shorter_side(chip_fil
     assert roofline.time(gelu, chip).total_s == pytest.approx(roofline.time(gelu, plain).total_s)
 
 
+@pytest.mark.parametrize("overlap", [0.0, 0.5, 1.0])
+def test_a_row_wise_op_hides_the_chips_row_overlap_of_its_shorter_side(chip_file, overlap):
+    chip = load_chip(chip_file(), {"row_overlap": str(overlap)})
+    plain = load_chip(chip_file())
+    for op in (ops.Softmax(4096, 32000, "fp32"), ops.Norm(4096, 8192, "layer", "fp32")):
+        timing = roofline.time(op, chip)
+        shorter = min(timing.compute_s, timing.memory_s)
+        assert shorter > 0
+        assert timing.total_s == pytest.approx(roofline.time(op, plain).total_s
+                                               + (1 - overlap) * shorter)
+    relu = ops.Elementwise(elements=10**8, function="relu", dtype="fp32")  # not row-wise
+    assert roofline.time(relu, chip).total_s == pytest.approx(roofline.time(relu, plain).total_s)
+
+
 def test_matrix_overlap_must_be_a_share(chip_file):
     with pytest.raises(SeedchipError, match=r"matrix_overlap must be in \[0, 1\]"):
         load_chip(chip_file(), {"matrix_overlap": "1.5"})

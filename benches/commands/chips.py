@@ -94,6 +94,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "source": compute_source},
         {"field": "matrix_overlap", "value": chip.matrix_overlap, "dimension": units.RATIO,
          "source": compute_source},
+        {"field": "row_overlap", "value": chip.row_overlap, "dimension": units.RATIO,
+         "source": compute_source},
         {"field": "compute_efficiency", "value": chip.compute_efficiency,
          "dimension": units.RATIO, "source": compute_source},
         {"field": "op_overhead_s", "value": chip.op_overhead_s, "dimension": units.SECONDS,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, STREAM_GEMM_K, STREAM_GEMM_ROWS,
-                               TINY, Calibration, Measurement, calibrate)
+from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, ROW_PROBE_COLS, STREAM_GEMM_K,
+                               STREAM_GEMM_ROWS, TINY, Calibration, Measurement, calibrate)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
@@ -25,6 +25,9 @@ def test_validation_shapes_never_appear_in_calibration():
     streamed = ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)
     assert streamed in CALIBRATION_SHAPES
     assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & {streamed}
+    row_probe = ("row_cols", ROW_PROBE_COLS)
+    assert row_probe in CALIBRATION_SHAPES
+    assert row_probe not in {("row_cols", key[-1]) for key in keys if key[0] in ("norm", "softmax")}
 
 
 @pytest.mark.parametrize("cases", [kernel_cases, workload_cases])
@@ -56,7 +59,7 @@ FAKE = Calibration(
         ("gemm_k48", 40e9, units.FLOP_PER_S), ("gemm_k256", 80e9, units.FLOP_PER_S),
         ("matrix_peak", 130e9, units.FLOP_PER_S),
         ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
-        ("matrix_overlap", 0.25, units.RATIO),
+        ("matrix_overlap", 0.25, units.RATIO), ("row_overlap", 0.5, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("reciprocal", 15e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
@@ -79,6 +82,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
     assert chip.matrix_overlap == pytest.approx(0.25)
+    assert chip.row_overlap == pytest.approx(0.5)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.reciprocal_per_s == pytest.approx(15e9, rel=1e-5)
@@ -138,13 +142,15 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "l3_gather_capacity"]
+    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "row_overlap",
+               "l3_gather_capacity"]
     assert len(steps) == TINY.steps == len(calibration.measurements) - len(derived) + TINY.rounds
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
-    for measurement in calibration.measurements[:-2]:
+    for measurement in calibration.measurements[:-3]:  # overlaps and capacity may be 0
         assert measurement.value > 0 and measurement.spread >= 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
+    assert 0 <= calibration.value("row_overlap") <= 1
     l3 = calibration.system.cache(3)
     assert 0 <= calibration.value("l3_gather_capacity") <= (l3.size_bytes if l3 else 8 * 2**20)
     path = tmp_path / "host.toml"
@@ -254,6 +260,24 @@ def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, ove
     measured = _matrix_overlap(stream, n, peak, per_output, dram)  # memory 3 ms
     assert measured.name == "matrix_overlap" and measured.value == pytest.approx(overlap)
     assert measured.spread == 0.2
+
+
+@pytest.mark.parametrize("measured_us,overlap", [(500.0, 0.5), (400.0, 1.0), (700.0, 0.0)])
+def test_row_overlap_is_the_hidden_share_of_the_shorter_side(measured_us, overlap):
+    from benches.calibrate import _row_overlap
+    rows = 100
+    softmax = ops.Softmax(rows, ROW_PROBE_COLS, "fp32")
+    data = 4.0 * rows * ROW_PROBE_COLS
+    assert softmax.reciprocals() == 0  # one divide per row, none per element
+    rates = {  # compute 400 us (flops, exps 200 + 200), memory 200 us
+        "vector": softmax.flops() / 200e-6, "transcendental": softmax.transcendentals() / 200e-6,
+        "reciprocal": 1e9, "l3_read": data / 100e-6,
+        "l3_copy": 2 * data / 200e-6, "overhead": 0.0}
+    by_name = {name: Measurement(name, value, "", 0.1, "") for name, value in rates.items()}
+    probe = Measurement("row_softmax", 2 * data / (measured_us * 1e-6), units.BYTES_PER_S, 0.3, "")
+    measured = _row_overlap(probe, rows, by_name)
+    assert measured.name == "row_overlap" and measured.value == pytest.approx(overlap)
+    assert measured.spread == 0.3
 
 
 def test_an_embedding_case_reads_other_rows_on_each_call():
