@@ -26,7 +26,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
   under the longer;
 - random-row gather bandwidth of each level for `GATHER_ROW_BYTES`-byte rows (one cache
   line per row, so the gather efficiency is the pure cost of a random access) and for
-  `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line);
+  `WIDE_GATHER_ROW_BYTES`-byte rows (the cost of the rest of a row after its first line),
+  pooled by the project's embedding-bag kernel in bags of `GATHER_POOLING` rows;
   from DRAM, each call reads rows no recent call read (`benches.timing.input_sets`), as a
   new batch's lookups would;
 - the share of L3 that random reads can use: fresh random rows of a table as large as L3,
@@ -58,11 +59,13 @@ STREAM_GEMM_ROWS = 6  # a decode batch: the GEMM that streams its weights from D
 STREAM_GEMM_K = 640
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
+GATHER_POOLING = 16  # rows per bag of the gather probes: no validation bag pools 16
 OVERHEAD_ROUNDS = 50
 ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
+    ("bag_pooling", GATHER_POOLING),
     ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K), ("row_cols", ROW_PROBE_COLS)}
 
 
@@ -320,25 +323,30 @@ def _triad(buffer_bytes: int) -> Probe:
 
 def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str,
             row_bytes: int = GATHER_ROW_BYTES, fresh: bool = False) -> Probe:
-    """Random rows of ``row_bytes`` from a table of ``table_bytes``; as many bytes per call
-    as ``gather_rows`` rows of GATHER_ROW_BYTES. ``fresh``: each call reads other rows
-    (``input_sets`` of them in turn), so that none is still cached from an earlier call."""
-    from kernels.membench import gather_rows_sum
+    """Random rows of ``row_bytes`` from a table of ``table_bytes``, pooled by the project's
+    embedding-bag kernel in bags of ``GATHER_POOLING``; as many bytes per call as
+    ``gather_rows`` rows of GATHER_ROW_BYTES. ``fresh``: each call reads other rows
+    (``input_sets`` of them in turn), so that none is still cached from an earlier call.
+
+    The bag kernel, not a bare gather loop, because the model charges what the kernel pays
+    per row (index checks, a pooled row per bag written): over L2-resident 64 B and 256 B
+    rows the kernel took 1.4-1.5x what a bare gather did."""
+    import kernels
 
     dim = row_bytes // 4
-    count = max(1, gather_rows * GATHER_ROW_BYTES // row_bytes)
+    count = max(GATHER_POOLING, gather_rows * GATHER_ROW_BYTES // row_bytes)
     table = _floats(table_bytes // 4).reshape(-1, dim)
     rng = np.random.default_rng(7)
     sets = input_sets(count * row_bytes) if fresh else 1
-    out = np.zeros((threads * 4, dim), dtype=np.float32)
-    runs = [functools.partial(gather_rows_sum, table,
-                              rng.integers(0, table.shape[0], count, dtype=np.int64), out)
+    offsets = np.arange(0, count, GATHER_POOLING, dtype=np.int64)
+    runs = [functools.partial(kernels.embedding_bag, table,
+                              rng.integers(0, table.shape[0], count, dtype=np.int64), offsets)
             for _ in range(sets)]
     cycled = f", {sets} sets of rows in turn" if sets > 1 else ""
     return _rate_probe(name, cycling(runs), float(count * row_bytes), units.BYTES_PER_S,
                        f"{detail}: {count} random {row_bytes} B rows of a "
                        f"{units.format_quantity(table.nbytes, units.BYTES, binary=True)} "
-                       f"table{cycled}")
+                       f"table in bags of {GATHER_POOLING}{cycled}")
 
 
 def _tiny_calls() -> list[Callable[[], object]]:

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from benches.calibrate import (CALIBRATION_SHAPES, GEMM_SIZES, ROW_PROBE_COLS, STREAM_GEMM_K,
-                               STREAM_GEMM_ROWS, TINY, Calibration, Measurement, calibrate)
+from benches.calibrate import (CALIBRATION_SHAPES, GATHER_POOLING, GEMM_SIZES, ROW_PROBE_COLS,
+                               STREAM_GEMM_K, STREAM_GEMM_ROWS, TINY, Calibration, Measurement,
+                               calibrate)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
@@ -25,6 +26,8 @@ def test_validation_shapes_never_appear_in_calibration():
     streamed = ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)
     assert streamed in CALIBRATION_SHAPES
     assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & {streamed}
+    assert ("bag_pooling", GATHER_POOLING) in CALIBRATION_SHAPES
+    assert GATHER_POOLING not in {key[4] for key in keys if key[0] == "bag"}
     row_probe = ("row_cols", ROW_PROBE_COLS)
     assert row_probe in CALIBRATION_SHAPES
     assert row_probe not in {("row_cols", key[-1]) for key in keys if key[0] in ("norm", "softmax")}
