@@ -321,7 +321,7 @@ def _triad(buffer_bytes: int) -> Probe:
                        ", counted as STREAM does (no write-allocate)")
 
 
-def _gather(name: str, table_bytes: int, threads: int, gather_rows: int, detail: str,
+def _gather(name: str, table_bytes: int, gather_rows: int, detail: str,
             row_bytes: int = GATHER_ROW_BYTES, fresh: bool = False) -> Probe:
     """Random rows of ``row_bytes`` from a table of ``table_bytes``, pooled by the project's
     embedding-bag kernel in bags of ``GATHER_POOLING``; as many bytes per call as
@@ -474,17 +474,17 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         ("L2 copy", lambda: _copy("l2_copy", l2_bytes // 2, threads, "half of L2 per thread")),
         ("L3 copy", lambda: _copy("l3_copy", l3_bytes // 2, threads, "half of L3")),
         ("DRAM copy", lambda: _copy("dram_copy", dram, threads, "beyond L3")),
-        ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, threads, scale.gather_rows,
+        ("L2 gather", lambda: _gather("l2_gather", l2_bytes // 2, scale.gather_rows,
                                       "L2-resident")),
-        ("L3 gather", lambda: _gather("l3_gather", l3_resident, threads, scale.gather_rows,
+        ("L3 gather", lambda: _gather("l3_gather", l3_resident, scale.gather_rows,
                                       "L3-resident")),
-        ("L3-sized gather", lambda: _gather("l3_span_gather", l3_bytes, threads,
-                                            scale.gather_rows, "as large as L3", fresh=True)),
-        ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, threads, scale.gather_rows,
-                                        "DRAM", fresh=True)),
+        ("L3-sized gather", lambda: _gather("l3_span_gather", l3_bytes, scale.gather_rows,
+                                            "as large as L3", fresh=True)),
+        ("DRAM gather", lambda: _gather("dram_gather", 2 * dram, scale.gather_rows, "DRAM",
+                                        fresh=True)),
         *((f"{level} wide gather",
            lambda level=level, table=table: _gather(
-               f"{level.lower()}_gather_wide", table, threads, scale.gather_rows,
+               f"{level.lower()}_gather_wide", table, scale.gather_rows,
                f"{level}-resident" if level != "DRAM" else "DRAM", WIDE_GATHER_ROW_BYTES,
                fresh=level == "DRAM"))
           for level, table in (("L2", l2_bytes // 2), ("L3", l3_resident), ("DRAM", 2 * dram))),

@@ -1,10 +1,12 @@
 """Validate the model on the host: run kernels at shapes calibration never saw, predict each
 with the same op IR and the calibrated host chip, and report predicted vs measured.
 
-Disjointness rule: calibration measures only square GEMMs of `calibrate.GEMM_SIZES` and
-memory microbenchmarks (`kernels.membench`, 64 B rows); validation runs the public kernels
-on non-square or decode-shaped GEMMs and on every other op kind, so no validation case has
-a shape in `calibrate.CALIBRATION_SHAPES` (a test checks). Nothing measured here is
+Disjointness rule: calibration runs the public kernels only at the shapes listed in
+`calibrate.CALIBRATION_SHAPES` (square GEMMs of `GEMM_SIZES`, the first of them with the
+short inner dimensions `SHORT_KS`, the streamed decode GEMM of `STREAM_GEMM_ROWS` x
+`STREAM_GEMM_K`, embedding bags pooling `GATHER_POOLING` rows, softmax rows of
+`ROW_PROBE_COLS`) besides its memory microbenchmarks (`kernels.membench`); no validation
+case has any of those shapes, row lengths or poolings (a test checks). Nothing measured here is
 written back anywhere: the chip file is read, never changed. Cases with embedding lookups
 cycle through several sets of indices (`benches.timing.input_sets`), so that a call's rows
 are not in cache from the calls before it, as a new batch's would not be.
