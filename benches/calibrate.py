@@ -33,7 +33,11 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
 - the share of L3 that random reads can use: fresh random rows of a table as large as L3,
   against the L3-resident and DRAM gathers;
 - fixed per-op overhead: the mean cost of a call of each public kernel kind on a tiny
-  input, one after the other as in a graph (wrapper checks, dispatch, a parallel region).
+  input, one after the other as in a graph (wrapper checks, dispatch, a parallel region);
+- cold overhead: the same calls, each right after an untimed stream of
+  `COLD_FLUSH_L3_MULTIPLES` times the L3 (the interpreter's and the kernels' dispatch code
+  and data evicted), from which follow the cost of a wholly cold call and the traffic
+  over which the dispatch state decays (an exponential through the two).
 
 Validation (`benches.validate`) must use other shapes; `CALIBRATION_SHAPES` lists what is
 measured here so a test can check the two sets are disjoint.
@@ -43,6 +47,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
+import statistics
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -61,6 +68,7 @@ GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 GATHER_POOLING = 16  # rows per bag of the gather probes: no validation bag pools 16
 OVERHEAD_ROUNDS = 50
+COLD_FLUSH_L3_MULTIPLES = (2, 4)  # streams before the cold calls: the second twice the first
 ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
@@ -83,7 +91,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 20 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 22 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -387,6 +395,54 @@ def _overhead() -> Probe:
         "and a parallel region"))
 
 
+def _flushed_overhead(name: str, flush: np.ndarray) -> Probe:
+    """A tiny call of each kernel in turn (one per run), each right after reading ``flush``
+    (untimed): the fixed cost of a call whose dispatch code and data that traffic evicted.
+    The runs time themselves, leaving the stream out; the figure is the mean over the
+    kernels of each one's median (its spread the median of theirs)."""
+    from kernels.membench import stream_read_sum
+
+    calls = _tiny_calls()
+    for call in calls:  # compiled before any sample is taken
+        call()
+    samples: list[list[float]] = [[] for _ in calls]
+    turn = itertools.count()
+
+    def run() -> None:
+        index = next(turn) % len(calls)
+        stream_read_sum(flush)
+        start = time.perf_counter()
+        calls[index]()
+        samples[index].append(time.perf_counter() - start)
+
+    def result(timing: Timing) -> Measurement:
+        medians = [statistics.median(times) for times in samples]
+        spreads = [(max(times) - min(times)) / median for times, median in zip(samples, medians)]
+        return Measurement(name, statistics.fmean(medians), units.SECONDS,
+                           statistics.median(spreads),
+                           f"mean of {len(calls)} kernels' tiny calls, each right after "
+                           f"reading {flush.nbytes / 2**20:.0f} MiB")
+    return Probe(run, result)
+
+
+def _cold_overhead(hot: Measurement, near: Measurement, far: Measurement,
+                   near_bytes: float) -> tuple[Measurement, Measurement]:
+    """The cost of a wholly cold call and the traffic over which the dispatch state decays,
+    from the warm cost and the costs after ``near_bytes`` and twice that of traffic: with
+    extra(t) = A (1 - exp(-t / decay)), the share surviving ``near_bytes`` is u =
+    extra(far) / extra(near) - 1 (clamped to [0.01, 0.99]), A = extra(near) / (1 - u). No
+    measured extra: a cold call costs what a warm one does."""
+    near_extra, far_extra = near.value - hot.value, far.value - hot.value
+    survives = float(np.clip(far_extra / near_extra - 1.0, 0.01, 0.99)) if near_extra > 0 else 0.5
+    extra_s = max(near_extra, 0.0) / (1.0 - survives)
+    decay_bytes = near_bytes / -np.log(survives)
+    spread = max(hot.spread, near.spread, far.spread)
+    detail = (f"{hot.name} {hot.value * 1e6:.1f} us, {near.name} {near.value * 1e6:.1f} us, "
+              f"{far.name} {far.value * 1e6:.1f} us: an exponential through the extra costs")
+    return (Measurement("cold_overhead", hot.value + extra_s, units.SECONDS, spread, detail),
+            Measurement("cold_overhead_traffic", float(decay_bytes), units.BYTES, spread, detail))
+
+
 def _l3_bytes(system: SystemInfo) -> int:
     l3 = system.cache(3)
     return l3.size_bytes if l3 else 8 * 2**20
@@ -444,7 +500,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
     matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
-    row_softmax, and l3_gather_capacity, from the gathers, come last (derived, not probes).
+    row_softmax, l3_gather_capacity, from the gathers, and cold_overhead and
+    cold_overhead_traffic, from the overheads, come last (derived, not probes).
     """
     import numba
 
@@ -457,6 +514,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     stream_rows = _stream_weight_rows(dram // 4)
     l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
     row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
+    cold_flush_floats = min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4
+    flush = _floats(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES))
     steps: list[tuple[str, Callable[[], Probe]]] = [
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
@@ -489,6 +548,10 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                fresh=level == "DRAM"))
           for level, table in (("L2", l2_bytes // 2), ("L3", l3_resident), ("DRAM", 2 * dram))),
         ("overhead", _overhead),
+        *((f"overhead after {multiple} x L3",
+           lambda multiple=multiple: _flushed_overhead(f"overhead_flushed_{multiple}x",
+                                                       flush[:cold_flush_floats * multiple]))
+          for multiple in COLD_FLUSH_L3_MULTIPLES),
     ]
     assert len(steps) + scale.rounds == scale.steps
     probes = []
@@ -506,6 +569,10 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     measurements += (peak, per_output, overlap,
                      _row_overlap(by_name["row_softmax"], row_probe_rows, by_name),
                      _gather_capacity(l3_bytes, *(by_name[f"{level}_gather"]
-                                                  for level in ("l3", "l3_span", "dram"))))
+                                                  for level in ("l3", "l3_span", "dram"))),
+                     *_cold_overhead(by_name["overhead"],
+                                     *(by_name[f"overhead_flushed_{multiple}x"]
+                                       for multiple in COLD_FLUSH_L3_MULTIPLES),
+                                     4.0 * cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Calibration(system, threads, date, tuple(measurements))

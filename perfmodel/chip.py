@@ -127,6 +127,12 @@ class Chip:
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     row_overlap: float = 1.0  # the same for a row-wise op (norm, softmax; see Op.row_wise)
+    # A host that runs its dispatch code on the caches its ops stream through (a CPU)
+    # pays more per call once that traffic has evicted the code and its data: up to
+    # cold_op_overhead_s, the evicted share growing as 1 - exp(-traffic / decay bytes)
+    # (None: every call costs op_overhead_s; see roofline)
+    cold_op_overhead_s: float | None = None
+    cold_overhead_traffic_bytes: float | None = None
     gathers_latency_bound: bool = False  # see GATHER_MODES
 
     @property
@@ -187,6 +193,8 @@ _TOP_LEVEL_OVERRIDES = {
     "dot_overhead": ("compute", "dot_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
     "row_overlap": ("compute", "row_overlap"),
+    "cold_overhead": ("compute", "cold_overhead"),
+    "cold_overhead_traffic": ("compute", "cold_overhead_traffic"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
     "reciprocal": ("compute", "reciprocal"),
@@ -217,8 +225,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``vector``, ``transcendental``,
-    ``reciprocal``,
+    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``cold_overhead``,
+    ``cold_overhead_traffic``, ``vector``, ``transcendental``, ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
@@ -378,7 +386,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
-                        "overhead", "dot_overhead", "matrix_overlap", "row_overlap"))
+                        "overhead", "dot_overhead", "matrix_overlap", "row_overlap",
+                        "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
@@ -398,6 +407,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
                 "link": raw.get("link", {}),
                 **{f"memory.{level.get('name')}": level for level in raw.get("memory") or []
                    if isinstance(level, Mapping)}}
+    op_overhead_s = compute.quantity("overhead", units.SECONDS, allow_zero=True)
+    cold_overhead_s, cold_traffic_bytes = _cold_overhead(compute, op_overhead_s)
     return Chip(
         name=top.text("name"),
         description=top.text("description"),
@@ -409,10 +420,12 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         transcendental_per_s=transcendental,
         reciprocal_per_s=compute.quantity("reciprocal", units.FLOP_PER_S, transcendental),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
-        op_overhead_s=compute.quantity("overhead", units.SECONDS, allow_zero=True),
+        op_overhead_s=op_overhead_s,
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
         matrix_overlap=compute.fraction("matrix_overlap", 1.0, allow_zero=True),
         row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
+        cold_op_overhead_s=cold_overhead_s,
+        cold_overhead_traffic_bytes=cold_traffic_bytes,
         memory=memory,
         link=_link(raw.get("link", {}), where),
         tdp_w=tdp_w,
@@ -423,6 +436,20 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
                                   if isinstance(table, Mapping)
                                   and isinstance(table.get("source"), str)}),
     )
+
+
+def _cold_overhead(compute: _Section, op_overhead_s: float) -> tuple[float | None, float | None]:
+    """``cold_overhead`` and ``cold_overhead_traffic``: both or neither, and a cold call
+    costs no less than a warm one."""
+    cold_s = compute.optional_quantity("cold_overhead", units.SECONDS, allow_zero=True)
+    traffic_bytes = compute.optional_quantity("cold_overhead_traffic", units.BYTES)
+    if (cold_s is None) != (traffic_bytes is None):
+        raise SeedchipError(f"{compute.where}: compute.cold_overhead and "
+                            "compute.cold_overhead_traffic go together: give both or neither")
+    if cold_s is not None and cold_s < op_overhead_s:
+        raise SeedchipError(f"{compute.where}: compute.cold_overhead ({cold_s:g} s) is less "
+                            f"than compute.overhead ({op_overhead_s:g} s)")
+    return cold_s, traffic_bytes
 
 
 def _total(section: _Section, key: str, dimension: str, memory_share: float | None) -> float:

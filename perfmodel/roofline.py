@@ -29,7 +29,12 @@
   at the level that serves it, and the op takes at least that long. The op's
   memory time is the slowest level's.
 - network: collectives over the chip's links (`perfmodel.collectives`).
-- overhead: the chip's fixed per-op cost (kernel launch, dispatch).
+- overhead: the chip's fixed per-op cost (kernel launch, dispatch). On a chip whose file
+  gives a ``cold_overhead`` (the calibrated host: its dispatch code runs on the caches
+  its ops stream through) a call costs more once the traffic since its last call has
+  evicted that code and its data: the evicted share is 1 - exp(-traffic /
+  cold_overhead_traffic), the traffic being the bytes touched in between (an op run
+  repeatedly on its own: its own; in a graph: the graph's, spread over the node's count).
 """
 
 from __future__ import annotations
@@ -62,10 +67,13 @@ class Residency:
     that must all fit a level for any of them to
     stay there (None: the op's own weights, i.e. the op run repeatedly on its own).
     ``table_share``: the share of each level's capacity this op's embedding table may use.
+    ``traffic_between_calls_bytes``: the bytes touched between two calls of the op (None:
+    the op's own, i.e. the op run repeatedly on its own).
     """
 
     persistent_footprint_bytes: float | None = None
     table_share: float = 1.0
+    traffic_between_calls_bytes: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
             for operand in op.operands() if operand.is_gather))
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
-    overhead_s = chip.op_overhead_s
+    overhead_s = _overhead_s(op, chip, residency)
     overlap = (chip.matrix_overlap if op.engine == "matrix"
                else chip.row_overlap if op.row_wise else 1.0)
     work_s = (np.maximum(compute_s, memory_s)
@@ -128,6 +136,24 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
                     overhead_s=overhead_s, total_s=busy_s + overhead_s,
                     bound=str(bound) if np.ndim(bound) == 0 else bound,
                     flops=op.flops(), bytes=op.bytes(), levels=levels)
+
+
+def touched_bytes(op: Op) -> float:
+    """Distinct bytes one call touches: each operand's traffic, at most its footprint (a
+    gather reads no more of a table than the table)."""
+    return sum(min(o.bytes, o.footprint_bytes) for o in op.operands())
+
+
+def _overhead_s(op: Op, chip: Chip, residency: Residency) -> float:
+    """The chip's fixed cost of a call, more on a chip with a ``cold_op_overhead_s`` as the
+    traffic since the op's last call evicts its dispatch code and data."""
+    if chip.cold_op_overhead_s is None:
+        return chip.op_overhead_s
+    traffic = residency.traffic_between_calls_bytes
+    if traffic is None:
+        traffic = touched_bytes(op)
+    evicted = -np.expm1(-traffic / chip.cold_overhead_traffic_bytes)
+    return chip.op_overhead_s + (chip.cold_op_overhead_s - chip.op_overhead_s) * evicted
 
 
 def _compute_rate(op: Op, chip: Chip) -> float:
@@ -291,15 +317,19 @@ def graph_residency(nodes: Sequence[Node]) -> dict[int, Residency]:
     All weights and KV caches of the graph compete for on-chip space together (a layer's
     weights or KV cache stay on chip only when every layer's do: a decode step streams
     every layer's weights between two reads of one layer's cache); embedding tables share
-    each level's capacity in proportion to their sizes.
+    each level's capacity in proportion to their sizes. Between two calls of a node, the
+    graph's touched bytes over the node's count pass (a node of every layer runs once a
+    layer).
     """
+    touched = sum(touched_bytes(node.op) * node.count for node in nodes)
     persistent = sum(o.footprint_bytes * node.count for node in nodes
                      for o in node.op.operands() if o.role in PERSISTENT_ROLES)
     tables = {index: sum(o.footprint_bytes for o in node.op.operands() if o.role == "table")
               for index, node in enumerate(nodes)}
     all_tables = sum(tables[i] * nodes[i].count for i in tables) or 1.0
     return {index: Residency(persistent_footprint_bytes=persistent,
-                             table_share=tables[index] / all_tables if tables[index] else 1.0)
+                             table_share=tables[index] / all_tables if tables[index] else 1.0,
+                             traffic_between_calls_bytes=touched / max(nodes[index].count, 1))
             for index in range(len(nodes))}
 
 

@@ -104,6 +104,45 @@ def test_a_row_wise_op_hides_the_chips_row_overlap_of_its_shorter_side(chip_file
     assert roofline.time(relu, chip).total_s == pytest.approx(roofline.time(relu, plain).total_s)
 
 
+COLD = {"overhead": "10 us", "cold_overhead": "90 us", "cold_overhead_traffic": "50 MB"}
+
+
+def test_a_call_after_traffic_pays_the_evicted_share_of_the_cold_overhead(chip_file):
+    chip = load_chip(chip_file(), COLD)
+    gemv = ops.Gemm(1, 5000, 5000, dtype="fp32")  # 100 MB of weights, 40 kB of activations
+    assert roofline.touched_bytes(gemv) == pytest.approx(100e6, rel=1e-3)
+    alone = roofline.time(gemv, chip)  # run on its own: its own bytes between two calls
+    assert alone.overhead_s == pytest.approx(10e-6 + 80e-6 * (1 - math.exp(-2)), rel=1e-3)
+    after_nothing = roofline.time(gemv, chip, roofline.Residency(traffic_between_calls_bytes=0))
+    assert after_nothing.overhead_s == pytest.approx(10e-6)
+    plain = load_chip(chip_file(), {"overhead": "10 us"})  # no cold overhead: never more
+    assert roofline.time(gemv, plain).overhead_s == pytest.approx(10e-6)
+
+
+def test_a_graph_node_pays_for_the_traffic_of_one_pass_of_its_count(chip_file):
+    chip = load_chip(chip_file(), COLD)
+    big, small = ops.Gemm(1, 5000, 5000, dtype="fp32"), ops.Norm(8, 64, "rms", "fp32")
+    nodes = [ops.Node(small, 4), ops.Node(big, 4), ops.Node(small, 1)]
+    total = 4 * roofline.touched_bytes(big) + 5 * roofline.touched_bytes(small)
+    residency = roofline.graph_residency(nodes)
+    assert residency[0].traffic_between_calls_bytes == pytest.approx(total / 4)
+    assert residency[2].traffic_between_calls_bytes == pytest.approx(total)
+    timing = roofline.time_graph(nodes, chip)
+    per_layer, once = timing.nodes[0].timing.overhead_s, timing.nodes[2].timing.overhead_s
+    assert 10e-6 < per_layer < once < 90e-6  # a node run once a pass waits longest
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"cold_overhead": "90 us"}, "go together"),
+    ({"cold_overhead": "1 us", "cold_overhead_traffic": "50 MB"}, "less than compute.overhead"),
+    ({"cold_overhead": "90 us", "cold_overhead_traffic": "0 MB"}, "must be positive"),
+])
+def test_cold_overhead_needs_its_traffic_and_no_less_than_the_warm_cost(chip_file, overrides,
+                                                                        message):
+    with pytest.raises(SeedchipError, match=message):
+        load_chip(chip_file(), {"overhead": "10 us", **overrides})
+
+
 def test_matrix_overlap_must_be_a_share(chip_file):
     with pytest.raises(SeedchipError, match=r"matrix_overlap must be in \[0, 1\]"):
         load_chip(chip_file(), {"matrix_overlap": "1.5"})

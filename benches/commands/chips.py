@@ -101,6 +101,13 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
         {"field": "op_overhead_s", "value": chip.op_overhead_s, "dimension": units.SECONDS,
          "source": compute_source},
     ]
+    if chip.cold_op_overhead_s is not None:
+        rows += [
+            {"field": "cold_op_overhead_s", "value": chip.cold_op_overhead_s,
+             "dimension": units.SECONDS, "source": compute_source},
+            {"field": "cold_overhead_traffic_bytes", "value": chip.cold_overhead_traffic_bytes,
+             "dimension": units.BYTES, "source": compute_source},
+        ]
     for level in chip.memory:
         level_source = chip.sources.get(f"memory.{level.name}", "")
         prefix = f"memory.{level.name}"

@@ -1,5 +1,7 @@
 """The honesty loop's plumbing: disjoint case sets, the host chip file, error statistics, CLI."""
 
+import math
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -75,7 +77,8 @@ FAKE = Calibration(
         ("dram_gather_wide", 40e9, units.BYTES_PER_S),
         ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
         ("dram_copy", 70e9, units.BYTES_PER_S),
-        ("overhead", 8e-6, units.SECONDS)]))
+        ("overhead", 8e-6, units.SECONDS), ("cold_overhead", 90e-6, units.SECONDS),
+        ("cold_overhead_traffic", 70e6, units.BYTES)]))
 
 
 def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
@@ -90,6 +93,8 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.reciprocal_per_s == pytest.approx(15e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
+    assert chip.cold_op_overhead_s == pytest.approx(90e-6, rel=1e-5)
+    assert chip.cold_overhead_traffic_bytes == pytest.approx(70e6, rel=1e-5)
     assert [level.name for level in chip.memory] == ["L2", "L3", "DRAM"]
     l2, l3, dram = chip.memory
     assert l2.capacity_bytes == pytest.approx(2 * 512 * 2**10, rel=1e-5)
@@ -146,12 +151,14 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
     derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "row_overlap",
-               "l3_gather_capacity"]
+               "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
     assert len(steps) == TINY.steps == len(calibration.measurements) - len(derived) + TINY.rounds
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
-    for measurement in calibration.measurements[:-3]:  # overlaps and capacity may be 0
+    for measurement in calibration.measurements[:-5]:  # overlaps and capacity may be 0
         assert measurement.value > 0 and measurement.spread >= 0
+    assert calibration.value("cold_overhead") >= calibration.value("overhead")
+    assert calibration.value("cold_overhead_traffic") > 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
     assert 0 <= calibration.value("row_overlap") <= 1
     l3 = calibration.system.cache(3)
@@ -281,6 +288,28 @@ def test_row_overlap_is_the_hidden_share_of_the_shorter_side(measured_us, overla
     measured = _row_overlap(probe, rows, by_name)
     assert measured.name == "row_overlap" and measured.value == pytest.approx(overlap)
     assert measured.spread == 0.3
+
+
+def _overheads_us(hot, near, far):
+    return [Measurement(name, value * 1e-6, units.SECONDS, 0.1, "")
+            for name, value in (("overhead", hot), ("near", near), ("far", far))]
+
+
+@pytest.mark.parametrize("near_us,far_us,cold_us,decay_mb", [
+    (30.0, 40.0, 50.0, 64 / math.log(2)),  # extras 20 and 30: half survives 64 MB
+    (70.0, 70.0, 10.0 + 60 / 0.99, 64 / -math.log(0.01)),  # all gone after 64 MB (clamped)
+    (10.0, 12.0, 10.0, 64 / math.log(2)),  # no extra after 64 MB: cold costs what warm does
+])
+def test_cold_overhead_is_an_exponential_through_the_two_flushed_overheads(near_us, far_us,
+                                                                          cold_us, decay_mb):
+    from benches.calibrate import _cold_overhead
+    cold, decay = _cold_overhead(*_overheads_us(10.0, near_us, far_us), 64e6)
+    assert cold.name == "cold_overhead" and cold.value == pytest.approx(cold_us * 1e-6)
+    assert decay.name == "cold_overhead_traffic" and decay.value == pytest.approx(decay_mb * 1e6)
+    if near_us == 30.0:  # the curve passes through both measurements
+        for traffic, extra_us in ((64e6, 20.0), (128e6, 30.0)):
+            assert (cold.value - 10e-6) * -math.expm1(-traffic / decay.value) == \
+                pytest.approx(extra_us * 1e-6)
 
 
 def test_an_embedding_case_reads_other_rows_on_each_call():
