@@ -459,11 +459,12 @@ class Drift:
 
     gemm: float
     vector: float
+    transcendental: float
     dram_read: float
 
 
 def drift(chip, scale: Scale = Scale()) -> Drift:
-    """Re-measure three calibration microbenchmarks (GEMM, FMA, DRAM read) and compare them
+    """Re-measure four calibration microbenchmarks (GEMM, FMA, exp, DRAM read) and compare them
     with the figures in ``chip`` (a calibrated host file; for the GEMM, its predicted time
     from peak and per-output cost over the measured one). A shared machine's speed wanders
     by tens of percent within minutes; validation reports this beside its errors, and never
@@ -473,13 +474,15 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
     threads = numba.get_num_threads()
     size = scale.gemm_sizes[0]
     dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
-    gemm, vector, dram = _measure([_gemm("gemm_0", size, size), _vector(threads),
-                                   _read("dram_read", dram_bytes, threads, "beyond L3")],
-                                  scale.drift_rounds)
+    gemm, vector, exp, dram = _measure([_gemm("gemm_0", size, size), _vector(threads),
+                                        _special("transcendental", threads),
+                                        _read("dram_read", dram_bytes, threads, "beyond L3")],
+                                       scale.drift_rounds)
     flops = 2.0 * size**3
     predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
     return Drift(predicted_s / (flops / gemm.value),
                  vector.value / chip.vector_flops_per_s,
+                 exp.value / chip.transcendental_per_s,
                  dram.value / chip.main_memory.bandwidth_bytes_per_s)
 
 

@@ -44,9 +44,11 @@ def _summary_row(summary) -> dict:
             "within_20": summary.within_20, "within_50": summary.within_50}
 
 
+DRIFT_CEILINGS = ("gemm", "vector", "transcendental", "dram_read")
+
+
 def _drift_row(when: str, drift) -> dict:
-    return {"when": when, "gemm": drift.gemm, "vector": drift.vector,
-            "dram_read": drift.dram_read}
+    return {"when": when, **{ceiling: getattr(drift, ceiling) for ceiling in DRIFT_CEILINGS}}
 
 
 DRIFT_TOLERANCE = 0.2
@@ -57,7 +59,7 @@ def drift_warning(drifts: list[dict]) -> str | None:
     calibrated speed on some ceiling, naming the range: errors of the cases bound by that
     ceiling include the machine's change, not only the model's."""
     moved = []
-    for ceiling in ("gemm", "vector", "dram_read"):
+    for ceiling in DRIFT_CEILINGS:
         values = [row[ceiling] for row in drifts]
         if any(abs(value - 1.0) > DRIFT_TOLERANCE for value in values):
             moved.append(f"{ceiling} {min(values):.2f}-{max(values):.2f}x")
