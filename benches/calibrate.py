@@ -461,12 +461,14 @@ class Drift:
     vector: float
     transcendental: float
     dram_read: float
+    overhead: float
 
 
 def drift(chip, scale: Scale = Scale()) -> Drift:
-    """Re-measure four calibration microbenchmarks (GEMM, FMA, exp, DRAM read) and compare them
-    with the figures in ``chip`` (a calibrated host file; for the GEMM, its predicted time
-    from peak and per-output cost over the measured one). A shared machine's speed wanders
+    """Re-measure five calibration microbenchmarks (GEMM, FMA, exp, DRAM read, the warm cost
+    of a tiny kernel call) and compare them with the figures in ``chip`` (a calibrated host
+    file), as speeds: for the GEMM its predicted time from peak and per-output cost over the
+    measured one, for the call its calibrated cost over the measured one. A shared machine's speed wanders
     by tens of percent within minutes; validation reports this beside its errors, and never
     uses it to adjust a prediction."""
     import numba
@@ -474,16 +476,16 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
     threads = numba.get_num_threads()
     size = scale.gemm_sizes[0]
     dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
-    gemm, vector, exp, dram = _measure([_gemm("gemm_0", size, size), _vector(threads),
-                                        _special("transcendental", threads),
-                                        _read("dram_read", dram_bytes, threads, "beyond L3")],
-                                       scale.drift_rounds)
+    gemm, vector, exp, dram, overhead = _measure(
+        [_gemm("gemm_0", size, size), _vector(threads), _special("transcendental", threads),
+         _read("dram_read", dram_bytes, threads, "beyond L3"), _overhead()], scale.drift_rounds)
     flops = 2.0 * size**3
     predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
     return Drift(predicted_s / (flops / gemm.value),
                  vector.value / chip.vector_flops_per_s,
                  exp.value / chip.transcendental_per_s,
-                 dram.value / chip.main_memory.bandwidth_bytes_per_s)
+                 dram.value / chip.main_memory.bandwidth_bytes_per_s,
+                 chip.op_overhead_s / overhead.value)
 
 
 def _measure(probes: list[Probe], rounds: int,

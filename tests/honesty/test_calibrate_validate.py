@@ -194,6 +194,7 @@ def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
     path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
     now = drift(load_chip(str(path)), TINY)
     assert now.gemm > 0 and now.vector > 0 and now.transcendental > 0 and now.dram_read > 0
+    assert now.overhead > 0
 
 
 def test_validate_reports_cases_summary_and_drift(tmp_path, monkeypatch):
@@ -237,16 +238,17 @@ def test_matrix_peak_and_cost_per_output_come_from_gemms_of_several_inner_dimens
 def test_validate_names_the_ceilings_the_host_drifted_on():
     from benches.commands.validate import drift_warning
     steady = [{"when": "before", "gemm": 1.02, "vector": 0.99, "transcendental": 1.0,
-               "dram_read": 1.1},
+               "dram_read": 1.1, "overhead": 0.9},
               {"when": "after", "gemm": 0.95, "vector": 1.0, "transcendental": 0.85,
-               "dram_read": 0.9}]
+               "dram_read": 0.9, "overhead": 1.05}]
     assert drift_warning(steady) is None
     moved = [{"when": "before", "gemm": 1.0, "vector": 1.0, "transcendental": 1.25,
-              "dram_read": 1.7},
+              "dram_read": 1.7, "overhead": 1.0},
              {"when": "after", "gemm": 1.0, "vector": 1.0, "transcendental": 1.0,
-              "dram_read": 0.66}]
+              "dram_read": 0.66, "overhead": 0.75}]
     line = drift_warning(moved)
     assert "dram_read 0.66-1.70x" in line and "transcendental 1.00-1.25x" in line
+    assert "overhead 0.75-1.00x" in line
     assert "gemm" not in line
 
 
