@@ -11,7 +11,8 @@ rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`)
 - vector peak: independent FMAs on register-resident values per thread (no load or
   store per FMA: the units' peak, as the GEMM's is the matrix peak);
 - transcendental and reciprocal rates: vectorised exp (the kernels' own `exp_f32`) and
-  1 / (1 + x) over an L1-resident row per thread;
+  1 / (1 + x), out of place over an L1-resident row per thread, and both in one loop
+  (1 / (1 + exp(x))), which gives how much of the shorter runs under the longer;
 - streaming read bandwidth of each level: repeated reads of a buffer sized to fit the
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - streaming write bandwidth of each level: a copy between two buffers of that total size,
@@ -91,7 +92,7 @@ class Scale:
     @property
     def steps(self) -> int:
         """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 22 + len(SHORT_KS) + self.rounds
+        return len(self.gemm_sizes) + 23 + len(SHORT_KS) + self.rounds
 
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
@@ -281,18 +282,39 @@ def _vector(threads: int) -> Probe:
                        f"register-resident fma, {threads} x {FMA_LANES} lanes")
 
 
-def _special(name: str, threads: int) -> Probe:
-    """``name`` "transcendental" (exp) or "reciprocal" evaluations per second over an
-    L1-resident row per thread."""
-    from kernels.membench import exp_throughput, reciprocal_throughput
+SPECIAL_PROBES = {"transcendental": ("exp", "exp(x)"),
+                  "reciprocal": ("reciprocal", "1 / (1 + x)"),
+                  "sigmoid": ("sigmoid", "1 / (1 + exp(x)), both in one loop")}
 
-    throughput = reciprocal_throughput if name == "reciprocal" else exp_throughput
-    x = _floats(threads * 2048).reshape(threads, 2048)
+
+def _special(name: str, threads: int) -> Probe:
+    """Evaluations per second of ``SPECIAL_PROBES[name]``, out of place (as the activation
+    kernels work) over an L1-resident row of moderate values per thread."""
+    from kernels.membench import SPECIAL_MODES, special_throughput
+
+    mode, what = SPECIAL_PROBES[name]
+    x = (np.random.default_rng(threads).standard_normal((threads, 2048)) * 0.5).astype(np.float32)
+    out = np.empty_like(x)
     iterations = 500
-    what = "1 / (1 + x)" if name == "reciprocal" else "exp"
-    return _rate_probe(name, lambda: throughput(x, iterations),
+    index = SPECIAL_MODES.index(mode)
+    return _rate_probe(name, lambda: special_throughput(x, out, iterations, index),
                        float(iterations * x.size), units.FLOP_PER_S,
-                       f"vectorised {what} over {threads} x 8 KiB (per s)")
+                       f"vectorised {what}, out of place over {threads} x 8 KiB (per s)")
+
+
+def _reciprocal_overlap(by_name: dict[str, Measurement]) -> Measurement:
+    """The share of the shorter of an element's exp and reciprocal times that runs under the
+    longer when one loop does both (a CPU divides beside its FMA pipes; a GPU's
+    special-function unit does one after the other): (exp + reciprocal - both) / shorter,
+    from the seconds per element of the three special probes, clamped to [0, 1]."""
+    exp_s, reciprocal_s, both_s = (1.0 / by_name[name].value
+                                   for name in ("transcendental", "reciprocal", "sigmoid"))
+    hidden = (exp_s + reciprocal_s - both_s) / min(exp_s, reciprocal_s)
+    return Measurement(
+        "reciprocal_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        max(by_name[name].spread for name in SPECIAL_PROBES),
+        f"per element: exp {exp_s * 1e12:.0f} ps, reciprocal {reciprocal_s * 1e12:.0f} ps, "
+        f"both in one loop {both_s * 1e12:.0f} ps")
 
 
 def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Probe:
@@ -505,7 +527,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
     matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
-    row_softmax, l3_gather_capacity, from the gathers, and cold_overhead and
+    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the gathers, and cold_overhead and
     cold_overhead_traffic, from the overheads, come last (derived, not probes).
     """
     import numba
@@ -531,6 +553,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
         ("reciprocal", lambda: _special("reciprocal", threads)),
+        ("sigmoid", lambda: _special("sigmoid", threads)),
         ("L2 read", lambda: _read("l2_read", l2_bytes // 2, threads, "half of L2 per thread")),
         ("L3 read", lambda: _read("l3_read", l3_bytes // 2, threads, "half of L3")),
         ("DRAM read", lambda: _read("dram_read", dram, threads, "beyond L3")),
@@ -573,6 +596,7 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                               by_name["dram_read"])
     measurements += (peak, per_output, overlap,
                      _row_overlap(by_name["row_softmax"], row_probe_rows, by_name),
+                     _reciprocal_overlap(by_name),
                      _gather_capacity(l3_bytes, *(by_name[f"{level}_gather"]
                                                   for level in ("l3", "l3_span", "dram"))),
                      *_cold_overhead(by_name["overhead"],

@@ -144,32 +144,33 @@ def fma_throughput(x, iterations, scale, shift):
         _fma_registers(x[task], iterations, scale, shift)
 
 
+SPECIAL_MODES = ("exp", "reciprocal", "sigmoid")
+
 
 @jit
-def _special_row(row, iterations, reciprocal):
-    """row = 1 / (1 + row) (stays at its fixed point 0.618) or exp(row - 1) (at 1),
-    ``iterations`` times; the choice sits outside the loops so each vectorises."""
-    if reciprocal:
+def _special_row(src, dst, iterations, mode):
+    """dst = exp(src), 1 / (1 + src) or both (1 / (1 + exp(src))), ``iterations`` times,
+    out of place as the activation kernels work; the mode sits outside the loops so each
+    vectorises."""
+    if mode == 0:
         for _ in range(iterations):
-            for i in range(row.size):
-                row[i] = np.float32(1.0) / (np.float32(1.0) + row[i])
+            for i in range(src.size):
+                dst[i] = exp_f32(src[i])
+    elif mode == 1:
+        for _ in range(iterations):
+            for i in range(src.size):
+                dst[i] = np.float32(1.0) / (np.float32(1.0) + src[i])
     else:
         for _ in range(iterations):
-            for i in range(row.size):
-                row[i] = exp_f32(row[i] - np.float32(1.0))
+            for i in range(src.size):
+                dst[i] = np.float32(1.0) / (np.float32(1.0) + exp_f32(src[i]))
 
 
 @jit_parallel
-def exp_throughput(x, iterations):
-    """x = exp(x - 1), ``iterations`` times over a small (L1-resident) row per thread:
-    iterations * x.size vectorised exp evaluations per call."""
+def special_throughput(x, out, iterations, mode):
+    """``SPECIAL_MODES[mode]`` of each small (L1-resident) row of ``x`` into ``out``,
+    ``iterations`` times per row and thread: iterations * x.size vectorised evaluations per
+    call (exp as the kernels' ``exp_f32``, reciprocals as their fast-math division).
+    Rows of x hold moderate values (|x| of a few units), as activations' inputs do."""
     for task in prange(x.shape[0]):
-        _special_row(x[task], iterations, False)
-
-
-@jit_parallel
-def reciprocal_throughput(x, iterations):
-    """x = 1 / (1 + x), as ``exp_throughput``: iterations * x.size vectorised reciprocals
-    (the kernels' fast-math division) per call."""
-    for task in prange(x.shape[0]):
-        _special_row(x[task], iterations, True)
+        _special_row(x[task], out[task], iterations, mode)

@@ -127,6 +127,9 @@ class Chip:
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     row_overlap: float = 1.0  # the same for a row-wise op (norm, softmax; see Op.row_wise)
+    # share of the shorter of an op's exp and reciprocal times that runs under the longer
+    # (0: one special-function unit does both, as on a GPU; a CPU divides beside its FMAs)
+    reciprocal_overlap: float = 0.0
     # A host that runs its dispatch code on the caches its ops stream through (a CPU)
     # pays more per call once that traffic has evicted the code and its data: up to
     # cold_op_overhead_s, the evicted share growing as 1 - exp(-traffic / decay bytes)
@@ -193,6 +196,7 @@ _TOP_LEVEL_OVERRIDES = {
     "dot_overhead": ("compute", "dot_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
     "row_overlap": ("compute", "row_overlap"),
+    "reciprocal_overlap": ("compute", "reciprocal_overlap"),
     "cold_overhead": ("compute", "cold_overhead"),
     "cold_overhead_traffic": ("compute", "cold_overhead_traffic"),
     "vector": ("compute", "vector"),
@@ -225,8 +229,9 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``cold_overhead``,
-    ``cold_overhead_traffic``, ``vector``, ``transcendental``, ``reciprocal``,
+    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``reciprocal_overlap``,
+    ``cold_overhead``, ``cold_overhead_traffic``, ``vector``, ``transcendental``,
+    ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
     ``link_bandwidth``, ``link_latency``,
@@ -387,7 +392,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
                         "overhead", "dot_overhead", "matrix_overlap", "row_overlap",
-                        "cold_overhead", "cold_overhead_traffic"))
+                        "reciprocal_overlap", "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
     if not matrix:
@@ -424,6 +429,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
         matrix_overlap=compute.fraction("matrix_overlap", 1.0, allow_zero=True),
         row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
+        reciprocal_overlap=compute.fraction("reciprocal_overlap", 0.0, allow_zero=True),
         cold_op_overhead_s=cold_overhead_s,
         cold_overhead_traffic_bytes=cold_traffic_bytes,
         memory=memory,

@@ -13,7 +13,9 @@
 
 - compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
   exp/tanh evaluations at the chip's transcendental rate and reciprocals at its reciprocal
-  rate (the transcendental rate unless the file gives one; not overlapped: conservative),
+  rate (the transcendental rate unless the file gives one), the shorter of those two
+  partly hidden under the longer where the file gives a ``reciprocal_overlap`` (a CPU's
+  divider works beside its FMA pipes; on a GPU one special-function unit does both),
   plus the chip's fixed cost per output dot product of a matrix op (zero unless the chip
   file gives one; calibrate measures it on the host).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
@@ -110,9 +112,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     (one element per configuration of a sweep) yields arrays of times; a plain chip
     yields floats.
     """
-    compute_s = (op.flops() / _compute_rate(op, chip)
-                 + op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
-                 + op.reciprocals() / (chip.reciprocal_per_s * chip.compute_efficiency)
+    compute_s = (op.flops() / _compute_rate(op, chip) + _special_s(op, chip)
                  + op.dot_products() * chip.dot_overhead_s
                  if op.engine != "network" else 0.0)
     levels = _level_times(op, chip, residency)
@@ -136,6 +136,15 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
                     overhead_s=overhead_s, total_s=busy_s + overhead_s,
                     bound=str(bound) if np.ndim(bound) == 0 else bound,
                     flops=op.flops(), bytes=op.bytes(), levels=levels)
+
+
+def _special_s(op: Op, chip: Chip) -> float:
+    """Seconds of the op's exp/tanh and reciprocal evaluations: the longer of the two plus
+    the share of the shorter that the chip's ``reciprocal_overlap`` leaves unhidden."""
+    exp_s = op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
+    reciprocal_s = op.reciprocals() / (chip.reciprocal_per_s * chip.compute_efficiency)
+    return (np.maximum(exp_s, reciprocal_s)
+            + (1.0 - chip.reciprocal_overlap) * np.minimum(exp_s, reciprocal_s))
 
 
 def touched_bytes(op: Op) -> float:

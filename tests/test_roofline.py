@@ -104,6 +104,20 @@ def test_a_row_wise_op_hides_the_chips_row_overlap_of_its_shorter_side(chip_file
     assert roofline.time(relu, chip).total_s == pytest.approx(roofline.time(relu, plain).total_s)
 
 
+@pytest.mark.parametrize("overlap", [0.0, 0.4, 1.0])
+def test_exp_and_reciprocal_times_overlap_by_the_chips_share(chip_file, overlap):
+    chip = load_chip(chip_file(), {"transcendental": "1 GFLOP/s", "reciprocal": "4 GFLOP/s",
+                                   "reciprocal_overlap": str(overlap)})
+    silu = ops.Elementwise(elements=10**6, function="silu", dtype="fp32")  # 1 exp, 1 divide
+    flops_s = silu.flops() / (chip.vector_flops_per_s * chip.compute_efficiency)
+    exp_s, reciprocal_s = 1e6 / (1e9 * 0.5), 1e6 / (4e9 * 0.5)  # efficiency 0.5
+    assert roofline.time(silu, chip).compute_s == pytest.approx(
+        flops_s + exp_s + (1 - overlap) * reciprocal_s)
+    relu = ops.Elementwise(elements=10**6, function="relu", dtype="fp32")  # neither
+    assert roofline.time(relu, chip).compute_s == pytest.approx(
+        relu.flops() / (chip.vector_flops_per_s * chip.compute_efficiency))
+
+
 COLD = {"overhead": "10 us", "cold_overhead": "90 us", "cold_overhead_traffic": "50 MB"}
 
 

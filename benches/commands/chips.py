@@ -96,6 +96,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "source": compute_source},
         {"field": "row_overlap", "value": chip.row_overlap, "dimension": units.RATIO,
          "source": compute_source},
+        {"field": "reciprocal_overlap", "value": chip.reciprocal_overlap,
+         "dimension": units.RATIO, "source": compute_source},
         {"field": "compute_efficiency", "value": chip.compute_efficiency,
          "dimension": units.RATIO, "source": compute_source},
         {"field": "op_overhead_s", "value": chip.op_overhead_s, "dimension": units.SECONDS,

@@ -66,7 +66,8 @@ FAKE = Calibration(
         ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
         ("matrix_overlap", 0.25, units.RATIO), ("row_overlap", 0.5, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
-        ("reciprocal", 15e9, units.FLOP_PER_S),
+        ("reciprocal", 15e9, units.FLOP_PER_S), ("sigmoid", 4e9, units.FLOP_PER_S),
+        ("reciprocal_overlap", 0.6, units.RATIO),
         ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
@@ -89,6 +90,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
     assert chip.matrix_overlap == pytest.approx(0.25)
     assert chip.row_overlap == pytest.approx(0.5)
+    assert chip.reciprocal_overlap == pytest.approx(0.6)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.reciprocal_per_s == pytest.approx(15e9, rel=1e-5)
@@ -151,16 +153,18 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
     derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "row_overlap",
-               "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
+               "reciprocal_overlap", "l3_gather_capacity", "cold_overhead",
+               "cold_overhead_traffic"]
     assert len(steps) == TINY.steps == len(calibration.measurements) - len(derived) + TINY.rounds
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
-    for measurement in calibration.measurements[:-5]:  # overlaps and capacity may be 0
+    for measurement in calibration.measurements[:-6]:  # overlaps and capacity may be 0
         assert measurement.value > 0 and measurement.spread >= 0
     assert calibration.value("cold_overhead") >= calibration.value("overhead")
     assert calibration.value("cold_overhead_traffic") > 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
     assert 0 <= calibration.value("row_overlap") <= 1
+    assert 0 <= calibration.value("reciprocal_overlap") <= 1
     l3 = calibration.system.cache(3)
     assert 0 <= calibration.value("l3_gather_capacity") <= (l3.size_bytes if l3 else 8 * 2**20)
     path = tmp_path / "host.toml"
@@ -295,6 +299,18 @@ def test_row_overlap_is_the_hidden_share_of_the_shorter_side(measured_us, overla
     measured = _row_overlap(probe, rows, by_name)
     assert measured.name == "row_overlap" and measured.value == pytest.approx(overlap)
     assert measured.spread == 0.3
+
+
+@pytest.mark.parametrize("both_ps,overlap", [(125.0, 0.5), (150.0, 0.0), (100.0, 1.0),
+                                            (200.0, 0.0), (90.0, 1.0)])
+def test_reciprocal_overlap_is_the_hidden_share_of_the_shorter_special(both_ps, overlap):
+    from benches.calibrate import _reciprocal_overlap
+    per_s = {"transcendental": 1e12 / 100.0, "reciprocal": 1e12 / 50.0,  # 100 and 50 ps
+             "sigmoid": 1e12 / both_ps}
+    by_name = {name: Measurement(name, value, units.FLOP_PER_S, 0.1, "")
+               for name, value in per_s.items()}
+    measured = _reciprocal_overlap(by_name)
+    assert measured.name == "reciprocal_overlap" and measured.value == pytest.approx(overlap)
 
 
 def _overheads_us(hot, near, far):

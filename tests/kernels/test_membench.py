@@ -33,3 +33,14 @@ def test_fma_throughput_updates_the_register_lanes_only(rng):
         expected[:, :membench.FMA_LANES] = expected[:, :membench.FMA_LANES] * 0.5 + 1.0
     membench.fma_throughput(x, 3, np.float32(0.5), np.float32(1.0))
     np.testing.assert_allclose(x, expected, rtol=1e-6)
+
+
+def test_special_throughput_writes_each_mode_out_of_place(rng):
+    x = rng.standard_normal((2, 300)).astype(np.float32)
+    before = x.copy()
+    expected = {"exp": np.exp(x), "reciprocal": 1 / (1 + x), "sigmoid": 1 / (1 + np.exp(x))}
+    for index, mode in enumerate(membench.SPECIAL_MODES):
+        out = np.zeros_like(x)
+        membench.special_throughput(x, out, 2, index)
+        np.testing.assert_allclose(out, expected[mode], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(x, before)
