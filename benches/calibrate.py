@@ -490,9 +490,9 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
     """Re-measure five calibration microbenchmarks (GEMM, FMA, exp, DRAM read, the warm cost
     of a tiny kernel call) and compare them with the figures in ``chip`` (a calibrated host
     file), as speeds: for the GEMM its predicted time from peak and per-output cost over the
-    measured one, for the call its calibrated cost over the measured one. A shared machine's speed wanders
-    by tens of percent within minutes; validation reports this beside its errors, and never
-    uses it to adjust a prediction."""
+    measured one, for the call its calibrated cost over the measured one. A shared
+    machine's speed wanders by tens of percent within minutes; validation reports this
+    beside its errors, and never uses it to adjust a prediction."""
     import numba
 
     threads = numba.get_num_threads()
@@ -508,6 +508,25 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
                  exp.value / chip.transcendental_per_s,
                  dram.value / chip.main_memory.bandwidth_bytes_per_s,
                  chip.op_overhead_s / overhead.value)
+
+
+def dram_speed(chip, scale: Scale = Scale()) -> Callable[[], float]:
+    """A function that reads the DRAM microbenchmark's buffer once and returns the rate over
+    ``chip``'s DRAM bandwidth (``drift``'s dram_read from one read): validation calls it
+    between its rounds to tell those that ran on the host as calibrated."""
+    import numba
+
+    probe = _read("dram_read", _dram_buffer_bytes(scale, _l3_bytes(system_info())),
+                  numba.get_num_threads(), "beyond L3")
+    probe.run()  # pages touched, code compiled
+
+    def speed() -> float:
+        start = time.perf_counter()
+        probe.run()
+        seconds = time.perf_counter() - start
+        rate = probe.result(Timing.of([seconds])).value
+        return rate / chip.main_memory.bandwidth_bytes_per_s
+    return speed
 
 
 def _measure(probes: list[Probe], rounds: int,

@@ -21,12 +21,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call over ``rounds`` timed calls after warm-up."""
+    """Seconds per call over ``rounds`` timed calls after warm-up (``samples``: each round's
+    call, in order, where the measurement keeps them)."""
 
     median_s: float
     min_s: float
     max_s: float
     rounds: int
+    samples: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, samples: Sequence[float]) -> Timing:
+        """The timing of these samples, which it keeps."""
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples),
+                   tuple(samples))
 
     @property
     def spread(self) -> float:
@@ -46,6 +54,10 @@ one untimed call, 630 after two, 568 after three, 335 back to back; an embedding
 us after one call, 224 after three, 173 after ten, 159 after thirty. Short ops get many
 calls for little time, long ones a few. Random lookups are not repeated: see
 ``input_sets``."""
+
+HOST_TOLERANCE = 0.2
+"""How far (as a share) a re-measured ceiling of the host may be from its chip file before
+validation says so, and before a round stops counting as run on the host as calibrated."""
 
 FRESH_INPUT_BYTES = 256 * 2**20
 MAX_INPUT_SETS = 64
@@ -156,8 +168,7 @@ def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int =
             function()
             times.append(time.perf_counter() - start)
         on_round(index)
-    return [Timing(statistics.median(times), min(times), max(times), rounds)
-            for times in samples]
+    return [Timing.of(times) for times in samples]
 
 
 def _rewarm(function: Callable[[], object], calls: int, seconds: float) -> None:

@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import REWARM_CALLS, REWARM_S, cycling, input_sets, measure_interleaved
+from benches.timing import (HOST_TOLERANCE, REWARM_CALLS, REWARM_S, Timing, cycling,
+                            input_sets, measure_interleaved)
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -53,6 +54,7 @@ class CaseResult:
     measured_s: float
     spread: float
     bound: str
+    rounds: int = 0  # rounds the measured median is over
 
     @property
     def ratio(self) -> float:
@@ -229,23 +231,49 @@ def kernel_cases(quick: bool = False) -> list[Case]:
     ]
 
 
+MIN_MATCHED_ROUNDS = 5
+
+
+def matched_rounds(speeds: Sequence[float]) -> list[bool]:
+    """Whether each round ran on the host as calibrated: the host speeds read before it and
+    after it (``speeds[i]``, ``speeds[i + 1]``) both within HOST_TOLERANCE of 1."""
+    near = [abs(speed - 1.0) <= HOST_TOLERANCE for speed in speeds]
+    return [before and after for before, after in zip(near, near[1:])]
+
+
 def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
-              on_progress: Callable[[str], None] = lambda label: None) -> list[CaseResult]:
-    """Prepare every case, measure them all with interleaved rounds (median of ``rounds``)
-    and predict each with ``chip``. ``on_progress`` is told each prepared case's name,
-    then each finished round."""
+              on_progress: Callable[[str], None] = lambda label: None,
+              host_speed: Callable[[], float] = lambda: 1.0) -> list[CaseResult]:
+    """Prepare every case, measure them all with interleaved rounds and predict each with
+    ``chip``. ``on_progress`` is told each prepared case's name, then each finished round.
+
+    ``host_speed()`` (the host's DRAM read over the chip file's; by default always 1) is
+    read before the first round and after each: a host that changes speed in the middle
+    (this one moves its two CPUs between one core complex and two, and DRAM reads between
+    about 36 and 60 GB/s) is not the host the chip file describes. Each measured time is
+    the median of the rounds that ran on the host as calibrated (``matched_rounds``) when
+    at least MIN_MATCHED_ROUNDS did, else of all rounds; each result says how many."""
     prepared = []
     for case in cases:
         prepared.append(case.prepare())
         on_progress(case.name)
-    timings = measure_interleaved([run for run, _ in prepared], rounds,
-                                  on_round=lambda index: on_progress(f"round {index + 1}"),
+    speeds = [host_speed()]
+
+    def after_round(index: int) -> None:
+        speeds.append(host_speed())
+        on_progress(f"round {index + 1}")
+
+    timings = measure_interleaved([run for run, _ in prepared], rounds, on_round=after_round,
                                   rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
+    keep = matched_rounds(speeds)
+    if sum(keep) < MIN_MATCHED_ROUNDS:
+        keep = [True] * rounds
     results = []
     for case, (_, nodes), timing in zip(cases, prepared, timings):
+        kept = Timing.of([sample for sample, use in zip(timing.samples, keep) if use])
         graph = time_graph(nodes, chip)
         results.append(CaseResult(case.group, case.kind, case.name, float(graph.total_s),
-                                  timing.median_s, timing.spread, graph.bound))
+                                  kept.median_s, kept.spread, graph.bound, kept.rounds))
     return results
 
 

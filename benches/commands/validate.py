@@ -11,6 +11,7 @@ import click
 from benches.atomic import check_replaceable, has_json_format, write_atomically
 from benches.commands.calibrate import DEFAULT_HOST_FILE
 from benches.output import emit_rows, format_option, to_json
+from benches.timing import HOST_TOLERANCE
 from perfmodel import units
 from perfmodel.chip import load_chip
 from perfmodel.errors import SeedchipError
@@ -26,7 +27,7 @@ def _case_row(result) -> dict:
     return {"group": result.group, "kind": result.kind, "case": result.name,
             "predicted_s": result.predicted_s, "measured_s": result.measured_s,
             "spread": result.spread, "ratio": result.ratio, "error": result.error,
-            "bound": result.bound}
+            "bound": result.bound, "rounds": result.rounds}
 
 
 def _case_for_people(row: dict) -> dict:
@@ -51,22 +52,29 @@ def _drift_row(when: str, drift) -> dict:
     return {"when": when, **{ceiling: getattr(drift, ceiling) for ceiling in DRIFT_CEILINGS}}
 
 
-DRIFT_TOLERANCE = 0.2
-
-
 def drift_warning(drifts: list[dict]) -> str | None:
-    """A line for the reader when the host ran more than DRIFT_TOLERANCE away from its
+    """A line for the reader when the host ran more than HOST_TOLERANCE away from its
     calibrated speed on some ceiling, naming the range: errors of the cases bound by that
     ceiling include the machine's change, not only the model's."""
     moved = []
     for ceiling in DRIFT_CEILINGS:
         values = [row[ceiling] for row in drifts]
-        if any(abs(value - 1.0) > DRIFT_TOLERANCE for value in values):
+        if any(abs(value - 1.0) > HOST_TOLERANCE for value in values):
             moved.append(f"{ceiling} {min(values):.2f}-{max(values):.2f}x")
     if not moved:
         return None
     return ("note: this host ran away from its calibrated speed during validation ("
             + ", ".join(moved) + "); errors of the cases bound by it include that change")
+
+
+def rounds_line(speeds: list[float], used: int, rounds: int) -> str:
+    """What the medians are over: the rounds run on the host as calibrated, or all."""
+    read = (f"DRAM read between rounds {min(speeds):.2f}-{max(speeds):.2f}x of the chip file"
+            if speeds else "no DRAM reads between rounds")
+    if used < rounds:
+        return (f"{read}; medians over the {used} of {rounds} rounds that began and ended "
+                f"within {HOST_TOLERANCE:.0%} of it")
+    return f"{read}; medians over all {rounds} rounds"
 
 
 def _summary_for_people(row: dict) -> dict:
@@ -103,20 +111,29 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
     if plot_path:
         from benches.plots import check_plot_path
         check_plot_path(plot_path)
-    from benches.calibrate import drift
+    from benches.calibrate import dram_speed, drift
     from benches.validate import all_cases, run_cases, summarize  # imports numba
 
     cases = all_cases(quick)
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
     drifts = [_drift_row("before", drift(chip))]
+    speeds: list[float] = []
+    read_speed = dram_speed(chip)
+
+    def host_speed() -> float:
+        speeds.append(read_speed())
+        return speeds[-1]
+
     with click.progressbar(length=len(cases) + rounds, label="validating", file=sys.stderr,
                            item_show_func=lambda label: label) as bar:
-        results = run_cases(cases, chip, rounds, lambda label: bar.update(1, label))
+        results = run_cases(cases, chip, rounds, lambda label: bar.update(1, label), host_speed)
     drifts.append(_drift_row("after", drift(chip)))
     rows = [_case_row(result) for result in results]
     summary = [_summary_row(item) for item in summarize(results)]
     document = {"format": RESULTS_FORMAT, "chip": chip.name, "source": chip.source,
-                "cases": rows, "summary": summary, "drift": drifts}
+                "cases": rows, "summary": summary, "drift": drifts,
+                "dram_read_by_round": speeds, "rounds": rounds,
+                "rounds_used": results[0].rounds if results else 0}
     if output_format == "json":
         click.echo(to_json(document))
     else:
@@ -131,6 +148,7 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         warning = drift_warning(drifts)
         if warning:
             click.echo(warning)
+        click.echo(rounds_line(speeds, document["rounds_used"], rounds))
     if output_path:
         write_atomically(output_path, to_json(document) + "\n")
     if plot_path:

@@ -192,6 +192,44 @@ def test_cases_are_measured_together_and_predicted_in_order():
         assert result.ratio == pytest.approx(result.predicted_s / result.measured_s)
 
 
+def test_a_round_counts_when_the_host_ran_as_calibrated_before_and_after_it():
+    from benches.validate import matched_rounds
+    assert matched_rounds([1.0, 1.1, 1.5, 0.85, 0.9, 0.79]) == [True, False, False, True, False]
+
+
+def _phased_runs(readings, rounds):
+    """A case that sleeps 1 ms while the host reads as calibrated and 5 ms otherwise, the
+    host's speed taken from ``readings`` each time run_cases asks."""
+    import time as clock
+    state = {"slow": False}
+    remaining = list(readings)
+
+    def host_speed():
+        speed = remaining.pop(0)
+        state["slow"] = speed != 1.0
+        return speed
+
+    def prepare():
+        return (lambda: clock.sleep(0.005 if state["slow"] else 0.001)), [
+            ops.Node(ops.Gemm(4, 16, 32, dtype="fp32"))]
+
+    cases = [Case("kernel", "gemm", "phased", ("phased",), prepare)]
+    return run_cases(cases, load_chip("host-cpu"), rounds, host_speed=host_speed)
+
+
+def test_medians_are_over_the_rounds_run_on_the_host_as_calibrated():
+    # six slow rounds then five as calibrated: all 11 would give the slow median
+    [result] = _phased_runs([2.0] * 6 + [1.0] * 6, rounds=11)
+    assert result.rounds == 5
+    assert 0.001 <= result.measured_s < 0.003
+
+
+def test_too_few_calibrated_rounds_leave_the_medians_over_all_rounds():
+    [result] = _phased_runs([2.0] * 8 + [1.0] * 4, rounds=11)  # three as calibrated
+    assert result.rounds == 11
+    assert result.measured_s >= 0.005
+
+
 def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
     from benches.calibrate import drift
     path = tmp_path / "host.toml"
@@ -213,12 +251,17 @@ def test_validate_reports_cases_summary_and_drift(tmp_path, monkeypatch):
     monkeypatch.setattr(benches.validate, "all_cases",
                         lambda quick: [_decode("llama-tiny", 1, 16)])
     monkeypatch.setattr(benches.calibrate, "drift", functools.partial(drift, scale=TINY))
+    monkeypatch.setattr(benches.calibrate, "dram_speed",
+                        functools.partial(benches.calibrate.dram_speed, scale=TINY))
     out = tmp_path / "validation.json"
     result = CliRunner().invoke(cli, ["validate", "--chip", str(path), "--quick", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "host speed against the chip file" in result.stdout
+    assert "DRAM read between rounds" in result.stdout
     document = json.loads(out.read_text())
     assert [row["when"] for row in document["drift"]] == ["before", "after"]
+    assert len(document["dram_read_by_round"]) == document["rounds"] + 1
+    assert document["cases"][0]["rounds"] == document["rounds_used"] <= document["rounds"]
     assert document["summary"][0]["kind"] == "llama-tiny decode"
 
 
