@@ -89,11 +89,6 @@ class Scale:
     drift_rounds: int = 7
     l3_multiple: int = 4  # the DRAM buffer is at least this many times the L3
 
-    @property
-    def steps(self) -> int:
-        """Progress steps: one per microbenchmark set up, one per round."""
-        return len(self.gemm_sizes) + 23 + len(SHORT_KS) + self.rounds
-
 
 TINY = Scale(gemm_sizes=(64, 96), dram_buffer_bytes=4 * 2**20, gather_rows=1 << 10, rounds=5,
              drift_rounds=5, l3_multiple=0)
@@ -537,18 +532,21 @@ def _measure(probes: list[Probe], rounds: int,
     return [probe.result(timing) for probe, timing in zip(probes, timings)]
 
 
-def calibrate(on_step: Callable[[str], None] = lambda name: None,
-              scale: Scale = Scale()) -> Calibration:
-    """Set up every microbenchmark, then time them all with interleaved rounds, so that each
-    figure is the median over the whole run; ``on_step`` is told the name of each
-    microbenchmark as it is set up, then "round i" after each round (``scale.steps`` calls).
+@dataclass(frozen=True)
+class _Plan:
+    """What calibration measures on this host: its microbenchmarks in order (each set up
+    only when its step runs) and the sizes the derived figures need."""
 
-    The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
-    then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
-    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the gathers, and cold_overhead and
-    cold_overhead_traffic, from the overheads, come last (derived, not probes).
-    """
+    system: SystemInfo
+    threads: int
+    l3_bytes: int
+    stream_rows: int
+    row_probe_rows: int
+    cold_flush_floats: int
+    steps: tuple[tuple[str, Callable[[], Probe]], ...]
+
+
+def _plan(scale: Scale) -> _Plan:
     import numba
 
     system = system_info()
@@ -561,8 +559,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
     row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
     cold_flush_floats = min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4
-    flush = _floats(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES))
-    steps: list[tuple[str, Callable[[], Probe]]] = [
+    flush = functools.cache(lambda: _floats(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES)))
+    steps = (
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
@@ -596,13 +594,37 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
           for level, table in (("L2", l2_bytes // 2), ("L3", l3_resident), ("DRAM", 2 * dram))),
         ("overhead", _overhead),
         *((f"overhead after {multiple} x L3",
-           lambda multiple=multiple: _flushed_overhead(f"overhead_flushed_{multiple}x",
-                                                       flush[:cold_flush_floats * multiple]))
+           lambda multiple=multiple: _flushed_overhead(
+               f"overhead_flushed_{multiple}x", flush()[:cold_flush_floats * multiple]))
           for multiple in COLD_FLUSH_L3_MULTIPLES),
-    ]
-    assert len(steps) + scale.rounds == scale.steps
+    )
+    return _Plan(system, threads, l3_bytes, stream_rows, row_probe_rows, cold_flush_floats,
+                 steps)
+
+
+def calibration_steps(scale: Scale = Scale()) -> int:
+    """How many times ``calibrate`` calls ``on_step``: once per microbenchmark set up, once
+    per round."""
+    return len(_plan(scale).steps) + scale.rounds
+
+
+def calibrate(on_step: Callable[[str], None] = lambda name: None,
+              scale: Scale = Scale()) -> Calibration:
+    """Set up every microbenchmark, then time them all with interleaved rounds, so that each
+    figure is the median over the whole run; ``on_step`` is told the name of each
+    microbenchmark as it is set up, then "round i" after each round
+    (``calibration_steps(scale)`` calls).
+
+    The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
+    then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
+    matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
+    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
+    gathers, and cold_overhead and cold_overhead_traffic, from the overheads, come last
+    (derived, not probes).
+    """
+    plan = _plan(scale)
     probes = []
-    for name, step in steps:
+    for name, step in plan.steps:
         on_step(name)
         probes.append(step())
     measurements = _measure(probes, scale.rounds,
@@ -611,16 +633,16 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     size = scale.gemm_sizes[0]
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
-    overlap = _matrix_overlap(by_name["gemm_stream"], stream_rows, peak, per_output,
+    overlap = _matrix_overlap(by_name["gemm_stream"], plan.stream_rows, peak, per_output,
                               by_name["dram_read"])
     measurements += (peak, per_output, overlap,
-                     _row_overlap(by_name["row_softmax"], row_probe_rows, by_name),
+                     _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
                      _reciprocal_overlap(by_name),
-                     _gather_capacity(l3_bytes, *(by_name[f"{level}_gather"]
-                                                  for level in ("l3", "l3_span", "dram"))),
+                     _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]
+                                                       for level in ("l3", "l3_span", "dram"))),
                      *_cold_overhead(by_name["overhead"],
                                      *(by_name[f"overhead_flushed_{multiple}x"]
                                        for multiple in COLD_FLUSH_L3_MULTIPLES),
-                                     4.0 * cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
+                                     4.0 * plan.cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Calibration(system, threads, date, tuple(measurements))
+    return Calibration(plan.system, plan.threads, date, tuple(measurements))

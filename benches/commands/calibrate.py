@@ -25,13 +25,13 @@ def calibrate_command(output_path: str, output_format: str) -> None:
 
     Example: seedchip calibrate -o host.toml && seedchip validate --chip host.toml
     """
-    from benches.calibrate import Scale, calibrate  # imports numba
+    from benches.calibrate import calibrate, calibration_steps  # imports numba
     from benches.hostfile import HEADER, host_chip_toml
     from perfmodel.chip import load_chip
 
     check_replaceable(output_path, lambda text: text.startswith(HEADER),
                       "host chip file written by seedchip calibrate")
-    with click.progressbar(length=Scale().steps, label="calibrating", file=sys.stderr,
+    with click.progressbar(length=calibration_steps(), label="calibrating", file=sys.stderr,
                            item_show_func=lambda name: name) as bar:
         calibration = calibrate(lambda name: bar.update(1, name))
     write_atomically(output_path, host_chip_toml(calibration, load_chip("host-cpu")))

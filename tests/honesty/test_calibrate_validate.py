@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from benches.calibrate import (CALIBRATION_SHAPES, GATHER_POOLING, GEMM_SIZES, ROW_PROBE_COLS,
                                STREAM_GEMM_K, STREAM_GEMM_ROWS, TINY, Calibration, Measurement,
-                               calibrate)
+                               calibrate, calibration_steps)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
@@ -155,7 +155,8 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "row_overlap",
                "reciprocal_overlap", "l3_gather_capacity", "cold_overhead",
                "cold_overhead_traffic"]
-    assert len(steps) == TINY.steps == len(calibration.measurements) - len(derived) + TINY.rounds
+    assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
+                                                     + TINY.rounds)
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
     for measurement in calibration.measurements[:-6]:  # overlaps and capacity may be 0
