@@ -138,7 +138,7 @@ def measure(function: Callable[[], object], rounds: int = 7, warmup: int = 2) ->
         start = time.perf_counter()
         function()
         samples.append(time.perf_counter() - start)
-    return Timing(statistics.median(samples), min(samples), max(samples), rounds)
+    return Timing.of(samples)
 
 
 def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int = 7,
