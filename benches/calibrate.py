@@ -166,6 +166,14 @@ def _gemm_stream(n: int) -> Probe:
                        f"[{n}, {STREAM_GEMM_K}], weights streamed from DRAM")
 
 
+def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
+    """The share of the shorter of two times that ran under the longer, given the time both
+    took together: (first + second - together) / shorter, clamped to [0, 1] (the model's
+    overlap read backwards)."""
+    hidden = (first_s + second_s - together_s) / min(first_s, second_s)
+    return float(np.clip(hidden, 0.0, 1.0))
+
+
 def _matrix_overlap(stream: Measurement, n: int, peak: Measurement, per_output: Measurement,
                     dram: Measurement) -> Measurement:
     """The share of the shorter of compute and memory time that the streamed GEMM (``n``
@@ -176,9 +184,9 @@ def _matrix_overlap(stream: Measurement, n: int, peak: Measurement, per_output: 
     measured_s = flops / stream.value
     compute_s = flops / peak.value + STREAM_GEMM_ROWS * n * per_output.value
     memory_s = 4.0 * n * STREAM_GEMM_K / dram.value
-    hidden = (compute_s + memory_s - measured_s) / min(compute_s, memory_s)
+    hidden = _hidden_share(compute_s, memory_s, measured_s)
     return Measurement(
-        "matrix_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        "matrix_overlap", hidden, units.RATIO,
         max(stream.spread, dram.spread),
         f"gemm_stream against the model: compute {compute_s * 1e3:.2f} ms, memory "
         f"{memory_s * 1e3:.2f} ms, measured {measured_s * 1e3:.2f} ms")
@@ -218,9 +226,9 @@ def _row_overlap(probe: Measurement, rows: int, by_name: dict[str, Measurement])
                  + op.reciprocals() / value["reciprocal"])
     memory_s = (data_bytes / value["l3_read"]
                 + data_bytes / write_bandwidth(value["l3_copy"], value["l3_read"]))
-    hidden = (compute_s + memory_s + value["overhead"] - measured_s) / min(compute_s, memory_s)
+    hidden = _hidden_share(compute_s, memory_s, measured_s - value["overhead"])
     return Measurement(
-        "row_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        "row_overlap", hidden, units.RATIO,
         max(probe.spread, by_name["l3_read"].spread),
         f"row_softmax against the model: compute {compute_s * 1e6:.0f} us, memory "
         f"{memory_s * 1e6:.0f} us, overhead {value['overhead'] * 1e6:.1f} us, measured "
@@ -304,9 +312,9 @@ def _reciprocal_overlap(by_name: dict[str, Measurement]) -> Measurement:
     from the seconds per element of the three special probes, clamped to [0, 1]."""
     exp_s, reciprocal_s, both_s = (1.0 / by_name[name].value
                                    for name in ("transcendental", "reciprocal", "sigmoid"))
-    hidden = (exp_s + reciprocal_s - both_s) / min(exp_s, reciprocal_s)
+    hidden = _hidden_share(exp_s, reciprocal_s, both_s)
     return Measurement(
-        "reciprocal_overlap", float(np.clip(hidden, 0.0, 1.0)), units.RATIO,
+        "reciprocal_overlap", hidden, units.RATIO,
         max(by_name[name].spread for name in SPECIAL_PROBES),
         f"per element: exp {exp_s * 1e12:.0f} ps, reciprocal {reciprocal_s * 1e12:.0f} ps, "
         f"both in one loop {both_s * 1e12:.0f} ps")
@@ -470,6 +478,12 @@ def _dram_buffer_bytes(scale: Scale, l3_bytes: int) -> int:
     return max(scale.dram_buffer_bytes, scale.l3_multiple * l3_bytes)
 
 
+def _dram_read(scale: Scale, threads: int) -> Probe:
+    """Calibration's DRAM read microbenchmark, as drift and validation re-measure it."""
+    return _read("dram_read", _dram_buffer_bytes(scale, _l3_bytes(system_info())), threads,
+                 "beyond L3")
+
+
 @dataclass(frozen=True)
 class Drift:
     """How fast the host runs now against its chip file: current / calibrated, per ceiling."""
@@ -492,10 +506,9 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
 
     threads = numba.get_num_threads()
     size = scale.gemm_sizes[0]
-    dram_bytes = _dram_buffer_bytes(scale, _l3_bytes(system_info()))
     gemm, vector, exp, dram, overhead = _measure(
         [_gemm("gemm_0", size, size), _vector(threads), _special("transcendental", threads),
-         _read("dram_read", dram_bytes, threads, "beyond L3"), _overhead()], scale.drift_rounds)
+         _dram_read(scale, threads), _overhead()], scale.drift_rounds)
     flops = 2.0 * size**3
     predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
     return Drift(predicted_s / (flops / gemm.value),
@@ -511,8 +524,7 @@ def dram_speed(chip, scale: Scale = Scale()) -> Callable[[], float]:
     between its rounds to tell those that ran on the host as calibrated."""
     import numba
 
-    probe = _read("dram_read", _dram_buffer_bytes(scale, _l3_bytes(system_info())),
-                  numba.get_num_threads(), "beyond L3")
+    probe = _dram_read(scale, numba.get_num_threads())
     probe.run()  # pages touched, code compiled
 
     def speed() -> float:

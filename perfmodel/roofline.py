@@ -126,8 +126,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     overhead_s = _overhead_s(op, chip, residency)
     overlap = (chip.matrix_overlap if op.engine == "matrix"
                else chip.row_overlap if op.row_wise else 1.0)
-    work_s = (np.maximum(compute_s, memory_s)
-              + (1.0 - overlap) * np.minimum(compute_s, memory_s))
+    work_s = _overlapped(compute_s, memory_s, overlap)
     busy_s = np.maximum(work_s, network_s)
     bound = np.select(
         [overhead_s > busy_s, network_s > work_s, compute_s >= memory_s],
@@ -143,8 +142,13 @@ def _special_s(op: Op, chip: Chip) -> float:
     the share of the shorter that the chip's ``reciprocal_overlap`` leaves unhidden."""
     exp_s = op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
     reciprocal_s = op.reciprocals() / (chip.reciprocal_per_s * chip.compute_efficiency)
-    return (np.maximum(exp_s, reciprocal_s)
-            + (1.0 - chip.reciprocal_overlap) * np.minimum(exp_s, reciprocal_s))
+    return _overlapped(exp_s, reciprocal_s, chip.reciprocal_overlap)
+
+
+def _overlapped(first_s: float, second_s: float, overlap: float) -> float:
+    """Two times of which the share ``overlap`` of the shorter runs under the longer."""
+    return (np.maximum(first_s, second_s)
+            + (1.0 - overlap) * np.minimum(first_s, second_s))
 
 
 def touched_bytes(op: Op) -> float:
