@@ -101,8 +101,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"cold_overhead_traffic = {_q(c.value('cold_overhead_traffic'), units.BYTES)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
         'how much of its compute and memory a streamed GEMM and a row-wise softmax overlap, FMA, '
-        'exp and reciprocal throughput and how much of one runs under the other, and the fixed cost of a kernel call, warm and after '
-        'streams that evict its dispatch code"',
+        'exp and reciprocal throughput and how much of one runs under the other, and the fixed '
+        'cost of a kernel call, warm and after streams that evict its dispatch code"',
         *memory,
         "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",
         f"latency = {_q(nominal.link.latency_s, units.SECONDS)}", "max_chips = 1",
