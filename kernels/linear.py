@@ -22,7 +22,7 @@ from kernels.activations import activate_into, activation_code, activation_refer
 _TILE_ROWS = 4
 _TILE_COLS = 3
 _L2_BLOCK_BYTES = 256 * 1024
-_ROW_SPLIT_MIN_ROWS = 32
+ROW_SPLIT_MIN_ROWS = 32  # fewer rows of x: threads split the weight rows (the output columns)
 _NARROW_MAX_ROWS = 8  # up to this many rows of x (and _NARROW_MAX_X_BYTES of them, so they
 _NARROW_MAX_X_BYTES = 16 * 1024  # stay in L1), weight rows are read one at a time
 
@@ -279,7 +279,7 @@ def matmul_nt(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
         y.fill(0.0)
         return y
     threads = numba.get_num_threads()
-    if m >= _ROW_SPLIT_MIN_ROWS:
+    if m >= ROW_SPLIT_MIN_ROWS:
         row_chunks, col_chunks = min(threads, -(-m // _TILE_ROWS)), 1
     else:
         row_chunks, col_chunks = 1, max(1, min(4 * threads, n // _TILE_COLS))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 
+from kernels import sampling
 from kernels.interaction import dcn_cross, dcn_cross_reference, dot_interaction, dot_interaction_reference
 from kernels.moe import moe_ffn, moe_ffn_reference, moe_route, moe_route_reference
 from kernels.sampling import (greedy, greedy_reference, sample_top_k_top_p, sample_top_k_top_p_reference,
@@ -72,6 +74,28 @@ def test_topk_of_long_rows_by_threshold(rng, n, k):
     want_values, want_positions = topk_reference(x, k)
     np.testing.assert_array_equal(positions, want_positions)
     np.testing.assert_array_equal(values, want_values)
+
+
+@pytest.mark.parametrize("blocks", [1, 2, 3, 5])
+def test_topk_by_column_blocks_merges_to_the_rows_top_k(rng, blocks):
+    x = rng.integers(0, 30, (3, 5000)).astype(np.float32)  # ties within and across blocks
+    k = 40
+    block_values = np.empty((3, blocks, k), np.float32)
+    block_positions = np.empty((3, blocks, k), np.int64)
+    sampling._block_topk_kernel(x, k, blocks, block_values, block_positions)
+    values, positions = np.empty((3, k), np.float32), np.empty((3, k), np.int64)
+    sampling._merge_blocks(block_values, block_positions, values, positions)
+    want_values, want_positions = topk_reference(x, k)
+    np.testing.assert_array_equal(positions, want_positions)
+    np.testing.assert_array_equal(values, want_values)
+
+
+def test_topk_splits_columns_only_for_few_long_rows():
+    threads = numba.get_num_threads()
+    assert sampling._column_blocks(sampling.ROW_SPLIT_MIN_ROWS, 10**6, 10) == 1
+    assert sampling._column_blocks(4, 1000, 10) == 1
+    assert sampling._column_blocks(4, 10**6, 10) == threads
+    assert sampling._column_blocks(1, 8192, 8192) == 1  # every block must hold k columns
 
 
 def test_topk_of_a_masked_row_falls_back_to_the_scan(rng):
