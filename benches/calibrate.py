@@ -1,7 +1,9 @@
 """Calibrate the host: microbenchmarks only, written as a chip file perfmodel loads like any preset.
 
 Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memory, the
-rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`):
+rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`), over
+the rounds that ran in the host's commonest state (`benches.timing.commonest_state`, told
+by each round's DRAM read):
 
 - matrix peak and cost per output: the project's own GEMM kernel (`kernels.linear`,
   fp32) on square problems of `GEMM_SIZES` and on the first size with inner dimensions
@@ -57,8 +59,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benches.system import SystemInfo, system_info
-from benches.timing import (REWARM_CALLS, REWARM_S, Timing, cycling, input_sets,
-                            measure_interleaved)
+from benches.timing import (REWARM_CALLS, REWARM_S, Timing, commonest_state, cycling,
+                            input_sets, kept_rounds, measure_interleaved)
 from perfmodel import ops, units
 
 GEMM_SIZES = (1024, 1536)
@@ -107,10 +109,15 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Calibration:
+    """The measured figures, and over how many of the rounds (``rounds_kept`` of
+    ``rounds``: those in the host's commonest state, ``timing.commonest_state``)."""
+
     system: SystemInfo
     threads: int
     date: str
     measurements: tuple[Measurement, ...]
+    rounds: int
+    rounds_kept: int
 
     def value(self, name: str) -> float:
         return next(m.value for m in self.measurements if m.name == name)
@@ -536,12 +543,16 @@ def dram_speed(chip, scale: Scale = Scale()) -> Callable[[], float]:
     return speed
 
 
-def _measure(probes: list[Probe], rounds: int,
-             on_round: Callable[[int], None] = lambda index: None) -> list[Measurement]:
+def _timings(probes: list[Probe], rounds: int,
+             on_round: Callable[[int], None] = lambda index: None) -> list[Timing]:
     """Time the probes together, rounds interleaved (see ``benches.timing``)."""
-    timings = measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round,
-                                  rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
-    return [probe.result(timing) for probe, timing in zip(probes, timings)]
+    return measure_interleaved([probe.run for probe in probes], rounds, on_round=on_round,
+                               rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
+
+
+def _measure(probes: list[Probe], rounds: int) -> list[Measurement]:
+    """The probes' figures over all ``rounds`` interleaved rounds."""
+    return [probe.result(timing) for probe, timing in zip(probes, _timings(probes, rounds))]
 
 
 @dataclass(frozen=True)
@@ -633,14 +644,21 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
     gathers, and cold_overhead and cold_overhead_traffic, from the overheads, come last
     (derived, not probes).
+
+    Every figure is the median over the rounds that ran in the host's commonest state, as
+    the DRAM read of each round tells it (``benches.timing.commonest_state``), so that the
+    chip file describes one host; validation counts only rounds run in that state.
     """
     plan = _plan(scale)
     probes = []
     for name, step in plan.steps:
         on_step(name)
         probes.append(step())
-    measurements = _measure(probes, scale.rounds,
-                            on_round=lambda index: on_step(f"round {index + 1}"))
+    timings = _timings(probes, scale.rounds, on_round=lambda index: on_step(f"round {index + 1}"))
+    dram = timings[[name for name, _ in plan.steps].index("DRAM read")]
+    keep = commonest_state([1.0 / seconds for seconds in dram.samples])
+    kept = [kept_rounds(timing, keep) for timing in timings]
+    measurements = [probe.result(timing) for probe, timing in zip(probes, kept)]
     by_name = {m.name: m for m in measurements}
     size = scale.gemm_sizes[0]
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
@@ -657,4 +675,5 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                                        for multiple in COLD_FLUSH_L3_MULTIPLES),
                                      4.0 * plan.cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Calibration(plan.system, plan.threads, date, tuple(measurements))
+    return Calibration(plan.system, plan.threads, date, tuple(measurements), scale.rounds,
+                       kept[0].rounds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from benches.calibrate import GATHER_ROW_BYTES, WIDE_GATHER_ROW_BYTES, Calibration, write_bandwidth
+from benches.timing import HOST_TOLERANCE
 from perfmodel import units
 from perfmodel.chip import Chip
 
@@ -44,7 +45,9 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     line = (l2 or l3).line_bytes if (l2 or l3) else 64
     lines = [f"{HEADER} on {c.date}.",
              "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
-             "(max - min) / median):"]
+             "(max - min) / median),",
+             f"# over the {c.rounds_kept} of {c.rounds} rounds run in the host's commonest state"
+             f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most rounds are near):"]
     for m in c.measurements:
         lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
                      f"  spread {m.spread:5.1%}  {m.detail}")

@@ -59,6 +59,28 @@ HOST_TOLERANCE = 0.2
 """How far (as a share) a re-measured ceiling of the host may be from its chip file before
 validation says so, and before a round stops counting as run on the host as calibrated."""
 
+MIN_KEPT_ROUNDS = 5
+"""Fewer rounds in one host state than this: medians over all rounds instead."""
+
+
+def commonest_state(rates: Sequence[float]) -> list[bool]:
+    """Which rounds ran in the host's commonest state, told by a probe's rate in each round:
+    those within HOST_TOLERANCE of the rate that the most rounds are within HOST_TOLERANCE
+    of (the faster such rate on ties). This host moves its two CPUs between one core complex
+    and two every few seconds to minutes, and its DRAM reads between about 36 and 60 GB/s
+    with them: a median over rounds of both would describe neither."""
+    def near(center: float) -> list[bool]:
+        return [abs(rate / center - 1.0) <= HOST_TOLERANCE for rate in rates]
+    return near(max(rates, key=lambda center: (sum(near(center)), center)))
+
+
+def kept_rounds(timing: Timing, keep: Sequence[bool]) -> Timing:
+    """``timing`` over the rounds marked in ``keep`` when at least MIN_KEPT_ROUNDS are,
+    else over all of its rounds."""
+    if sum(keep) < MIN_KEPT_ROUNDS:
+        return timing
+    return Timing.of([sample for sample, use in zip(timing.samples, keep) if use])
+
 FRESH_INPUT_BYTES = 256 * 2**20
 MAX_INPUT_SETS = 64
 

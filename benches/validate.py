@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import (HOST_TOLERANCE, REWARM_CALLS, REWARM_S, Timing, cycling,
-                            input_sets, measure_interleaved)
+from benches.timing import (HOST_TOLERANCE, REWARM_CALLS, REWARM_S, cycling, input_sets,
+                            kept_rounds, measure_interleaved)
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -231,9 +231,6 @@ def kernel_cases(quick: bool = False) -> list[Case]:
     ]
 
 
-MIN_MATCHED_ROUNDS = 5
-
-
 def matched_rounds(speeds: Sequence[float]) -> list[bool]:
     """Whether each round ran on the host as calibrated: the host speeds read before it and
     after it (``speeds[i]``, ``speeds[i + 1]``) both within HOST_TOLERANCE of 1."""
@@ -252,7 +249,7 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
     (this one moves its two CPUs between one core complex and two, and DRAM reads between
     about 36 and 60 GB/s) is not the host the chip file describes. Each measured time is
     the median of the rounds that ran on the host as calibrated (``matched_rounds``) when
-    at least MIN_MATCHED_ROUNDS did, else of all rounds; each result says how many."""
+    at least MIN_KEPT_ROUNDS did, else of all rounds; each result says how many."""
     prepared = []
     for case in cases:
         prepared.append(case.prepare())
@@ -266,11 +263,9 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
     timings = measure_interleaved([run for run, _ in prepared], rounds, on_round=after_round,
                                   rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
     keep = matched_rounds(speeds)
-    if sum(keep) < MIN_MATCHED_ROUNDS:
-        keep = [True] * rounds
     results = []
     for case, (_, nodes), timing in zip(cases, prepared, timings):
-        kept = Timing.of([sample for sample, use in zip(timing.samples, keep) if use])
+        kept = kept_rounds(timing, keep)
         graph = time_graph(nodes, chip)
         results.append(CaseResult(case.group, case.kind, case.name, float(graph.total_s),
                                   kept.median_s, kept.spread, graph.bound, kept.rounds))

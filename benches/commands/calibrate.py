@@ -8,6 +8,7 @@ import click
 
 from benches.atomic import check_replaceable, write_atomically
 from benches.output import emit_rows, format_option
+from benches.timing import HOST_TOLERANCE
 from perfmodel import units
 
 DEFAULT_HOST_FILE = "host.toml"
@@ -42,4 +43,7 @@ def calibrate_command(output_path: str, output_format: str) -> None:
         {"measurement": row["measurement"],
          "value": units.format_quantity(row["value"], row["dimension"]),
          "spread": f"{row['spread']:.0%}", "detail": row["detail"]} for row in rows])
+    click.echo(f"medians over the {calibration.rounds_kept} of {calibration.rounds} rounds run in the"
+               f" host's commonest state (DRAM reads within {HOST_TOLERANCE:.0%} of one rate)",
+               err=True)
     click.echo(f"wrote {output_path}", err=True)

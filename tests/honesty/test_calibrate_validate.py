@@ -79,12 +79,14 @@ FAKE = Calibration(
         ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
         ("dram_copy", 70e9, units.BYTES_PER_S),
         ("overhead", 8e-6, units.SECONDS), ("cold_overhead", 90e-6, units.SECONDS),
-        ("cold_overhead_traffic", 70e6, units.BYTES)]))
+        ("cold_overhead_traffic", 70e6, units.BYTES)]),
+    rounds=101, rounds_kept=80)
 
 
 def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     path = tmp_path / "host.toml"
     path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
+    assert "over the 80 of 101 rounds run in the host's commonest state" in path.read_text()
     chip = load_chip(str(path))
     assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
@@ -159,6 +161,7 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
                                                      + TINY.rounds)
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
+    assert calibration.rounds == calibration.rounds_kept == TINY.rounds  # 5: too few to drop any
     for measurement in calibration.measurements[:-6]:  # overlaps and capacity may be 0
         assert measurement.value > 0 and measurement.spread >= 0
     assert calibration.value("cold_overhead") >= calibration.value("overhead")
@@ -196,6 +199,21 @@ def test_cases_are_measured_together_and_predicted_in_order():
 def test_a_round_counts_when_the_host_ran_as_calibrated_before_and_after_it():
     from benches.validate import matched_rounds
     assert matched_rounds([1.0, 1.1, 1.5, 0.85, 0.9, 0.79]) == [True, False, False, True, False]
+
+
+def test_the_commonest_host_state_is_the_rate_most_rounds_are_near():
+    from benches.timing import commonest_state
+    rates = [36e9, 60e9, 37e9, 35e9, 61e9, 36e9, 59e9, 38e9]  # five near 36 GB/s, three near 60
+    assert commonest_state(rates) == [True, False, True, True, False, True, False, True]
+    assert commonest_state([36e9, 60e9, 36e9, 60e9]) == [False, True, False, True]  # tie: faster
+    assert commonest_state([50e9, 41e9, 59e9]) == [True, True, True]  # one state within 20%
+
+
+def test_kept_rounds_fall_back_to_all_rounds_when_too_few_are_kept():
+    from benches.timing import Timing, kept_rounds
+    timing = Timing.of([7.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    assert kept_rounds(timing, [False, True, True, True, True, True, False]).median_s == 3.0
+    assert kept_rounds(timing, [False, True, True, True, True, False, False]) is timing
 
 
 def _phased_runs(readings, rounds):
