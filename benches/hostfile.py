@@ -47,7 +47,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
              "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
              "(max - min) / median),",
              f"# over the {c.rounds_kept} of {c.rounds} rounds run in the host's commonest state"
-             f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most rounds are near):"]
+             f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most rounds are near;",
+             "# the overhead_flushed probes time their own calls over all rounds):"]
     for m in c.measurements:
         lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
                      f"  spread {m.spread:5.1%}  {m.detail}")

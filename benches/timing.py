@@ -81,6 +81,7 @@ def kept_rounds(timing: Timing, keep: Sequence[bool]) -> Timing:
         return timing
     return Timing.of([sample for sample, use in zip(timing.samples, keep) if use])
 
+
 FRESH_INPUT_BYTES = 256 * 2**20
 MAX_INPUT_SETS = 64
 
