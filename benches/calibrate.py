@@ -22,7 +22,8 @@ by each round's DRAM read):
 - matrix overlap: the same GEMM kernel on a decode shape (`STREAM_GEMM_ROWS` rows of x,
   inner dimension `STREAM_GEMM_K`) whose weights stream from DRAM, against the model's
   compute and memory times for it: how much of the shorter the kernel hides under the
-  longer;
+  longer; the matrix-vector overlap likewise, from one row of x against the same weights
+  (a decode step at batch 1);
 - row overlap: the project's softmax kernel over rows of `ROW_PROBE_COLS` floats (input
   and output a quarter of L3 each), against the model's compute and memory times for it:
   how much of the shorter a row-wise op (each row reduced before it is written) hides
@@ -66,6 +67,7 @@ from perfmodel import ops, units
 GEMM_SIZES = (1024, 1536)
 SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
 STREAM_GEMM_ROWS = 6  # a decode batch: the GEMM that streams its weights from DRAM
+STREAM_GEMV_ROWS = 1  # a decode step at batch 1: the same weights, one row of x
 STREAM_GEMM_K = 640
 GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
@@ -77,7 +79,8 @@ CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
     ("bag_pooling", GATHER_POOLING),
-    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K), ("row_cols", ROW_PROBE_COLS)}
+    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K), ("gemm_rows_k", STREAM_GEMV_ROWS, STREAM_GEMM_K),
+    ("row_cols", ROW_PROBE_COLS)}
 
 
 @dataclass(frozen=True)
@@ -159,17 +162,16 @@ def _stream_weight_rows(weight_bytes: int) -> int:
     return max(1, weight_bytes // (4 * STREAM_GEMM_K))
 
 
-def _gemm_stream(n: int) -> Probe:
-    """A decode-shaped GEMM whose weights (n rows, beyond the caches) stream from DRAM on
-    every call."""
+def _gemm_stream(name: str, rows: int, weights: np.ndarray) -> Probe:
+    """A decode-shaped GEMM of ``rows`` rows of x whose ``weights`` (beyond the caches)
+    stream from DRAM on every call."""
     import kernels
 
-    x = np.random.default_rng(n).standard_normal((STREAM_GEMM_ROWS, STREAM_GEMM_K),
-                                                 dtype=np.float32)
-    w = _floats(n * STREAM_GEMM_K).reshape(n, STREAM_GEMM_K)
-    return _rate_probe("gemm_stream", lambda: kernels.linear(x, w),
-                       2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K, units.FLOP_PER_S,
-                       f"kernels.linear fp32 {STREAM_GEMM_ROWS}x{STREAM_GEMM_K} @ "
+    n = weights.shape[0]
+    x = np.random.default_rng(rows).standard_normal((rows, STREAM_GEMM_K), dtype=np.float32)
+    return _rate_probe(name, lambda: kernels.linear(x, weights),
+                       2.0 * rows * n * STREAM_GEMM_K, units.FLOP_PER_S,
+                       f"kernels.linear fp32 {rows}x{STREAM_GEMM_K} @ "
                        f"[{n}, {STREAM_GEMM_K}], weights streamed from DRAM")
 
 
@@ -181,21 +183,21 @@ def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
     return float(np.clip(hidden, 0.0, 1.0))
 
 
-def _matrix_overlap(stream: Measurement, n: int, peak: Measurement, per_output: Measurement,
-                    dram: Measurement) -> Measurement:
-    """The share of the shorter of compute and memory time that the streamed GEMM (``n``
-    weight rows) hides under the longer: (compute + memory - measured) / shorter, clamped
-    to [0, 1], with compute and memory as the model times them (peak and cost per output;
-    the weights at the DRAM read bandwidth)."""
-    flops = 2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K
+def _matrix_overlap(name: str, stream: Measurement, rows: int, n: int, peak: Measurement,
+                    per_output: Measurement, dram: Measurement) -> Measurement:
+    """The share of the shorter of compute and memory time that a streamed GEMM (``rows``
+    rows of x, ``n`` weight rows) hides under the longer: (compute + memory - measured) /
+    shorter, clamped to [0, 1], with compute and memory as the model times them (peak and
+    cost per output; the weights at the DRAM read bandwidth)."""
+    flops = 2.0 * rows * n * STREAM_GEMM_K
     measured_s = flops / stream.value
-    compute_s = flops / peak.value + STREAM_GEMM_ROWS * n * per_output.value
+    compute_s = flops / peak.value + rows * n * per_output.value
     memory_s = 4.0 * n * STREAM_GEMM_K / dram.value
     hidden = _hidden_share(compute_s, memory_s, measured_s)
     return Measurement(
-        "matrix_overlap", hidden, units.RATIO,
+        name, hidden, units.RATIO,
         max(stream.spread, dram.spread),
-        f"gemm_stream against the model: compute {compute_s * 1e3:.2f} ms, memory "
+        f"{stream.name} against the model: compute {compute_s * 1e3:.2f} ms, memory "
         f"{memory_s * 1e3:.2f} ms, measured {measured_s * 1e3:.2f} ms")
 
 
@@ -583,12 +585,15 @@ def _plan(scale: Scale) -> _Plan:
     row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
     cold_flush_floats = min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4
     flush = functools.cache(lambda: _floats(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES)))
+    stream_weights = functools.cache(
+        lambda: _floats(stream_rows * STREAM_GEMM_K).reshape(stream_rows, STREAM_GEMM_K))
     steps = (
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
           for k in SHORT_KS),
-        ("gemm stream", lambda: _gemm_stream(stream_rows)),
+        ("gemm stream", lambda: _gemm_stream("gemm_stream", STREAM_GEMM_ROWS, stream_weights())),
+        ("gemv stream", lambda: _gemm_stream("gemv_stream", STREAM_GEMV_ROWS, stream_weights())),
         ("row softmax", lambda: _row_softmax(row_probe_rows)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
@@ -640,7 +645,8 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    matrix_overlap, from gemm_stream against them and dram_read, row_overlap, from
+    matrix_overlap and matvec_overlap, from gemm_stream and gemv_stream against them and
+    dram_read, row_overlap, from
     row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
     gathers, and cold_overhead and cold_overhead_traffic, from the overheads, come last
     (derived, not probes).
@@ -665,9 +671,11 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     size = scale.gemm_sizes[0]
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
-    overlap = _matrix_overlap(by_name["gemm_stream"], plan.stream_rows, peak, per_output,
-                              by_name["dram_read"])
-    measurements += (peak, per_output, overlap,
+    overlaps = (_matrix_overlap(name, by_name[probe], rows, plan.stream_rows, peak, per_output,
+                                by_name["dram_read"])
+                for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
+                                          ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
+    measurements += (peak, per_output, *overlaps,
                      _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
                      _reciprocal_overlap(by_name),
                      _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]

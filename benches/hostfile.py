@@ -94,6 +94,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"fp32 = {_q(c.value('matrix_peak'), units.FLOP_PER_S)}",
         f"dot_overhead = {_q(c.value('dot_overhead'), units.SECONDS)}",
         f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
+        f"matvec_overlap = {c.value('matvec_overlap'):.3g}",
         f"row_overlap = {c.value('row_overlap'):.3g}",
         f"reciprocal_overlap = {c.value('reciprocal_overlap'):.3g}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
@@ -104,7 +105,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"cold_overhead = {_q(c.value('cold_overhead'), units.SECONDS)}",
         f"cold_overhead_traffic = {_q(c.value('cold_overhead_traffic'), units.BYTES)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
-        'how much of its compute and memory a streamed GEMM and a row-wise softmax overlap, FMA, '
+        'how much of its compute and memory a streamed GEMM, a streamed matrix-vector product and a '
+        'row-wise softmax overlap, FMA, '
         'exp and reciprocal throughput and how much of one runs under the other, and the fixed '
         'cost of a kernel call, warm and after streams that evict its dispatch code"',
         *memory,

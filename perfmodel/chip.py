@@ -126,6 +126,8 @@ class Chip:
     sources: Mapping[str, str] = field(default_factory=dict)
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
+    # the same for a matrix-vector product (Op.matrix_vector: each weight used once)
+    matvec_overlap: float = 1.0
     row_overlap: float = 1.0  # the same for a row-wise op (norm, softmax; see Op.row_wise)
     # share of the shorter of an op's exp and reciprocal times that runs under the longer
     # (0: one special-function unit does both, as on a GPU; a CPU divides beside its FMAs)
@@ -195,6 +197,7 @@ _TOP_LEVEL_OVERRIDES = {
     "overhead": ("compute", "overhead"),
     "dot_overhead": ("compute", "dot_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
+    "matvec_overlap": ("compute", "matvec_overlap"),
     "row_overlap": ("compute", "row_overlap"),
     "reciprocal_overlap": ("compute", "reciprocal_overlap"),
     "cold_overhead": ("compute", "cold_overhead"),
@@ -229,7 +232,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``, ``row_overlap``, ``reciprocal_overlap``,
+    ``dot_overhead``, ``matrix_overlap``, ``matvec_overlap``, ``row_overlap``,
+    ``reciprocal_overlap``,
     ``cold_overhead``, ``cold_overhead_traffic``, ``vector``, ``transcendental``,
     ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
@@ -391,7 +395,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
-                        "overhead", "dot_overhead", "matrix_overlap", "row_overlap",
+                        "overhead", "dot_overhead", "matrix_overlap", "matvec_overlap",
+                        "row_overlap",
                         "reciprocal_overlap", "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
@@ -414,6 +419,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
                    if isinstance(level, Mapping)}}
     op_overhead_s = compute.quantity("overhead", units.SECONDS, allow_zero=True)
     cold_overhead_s, cold_traffic_bytes = _cold_overhead(compute, op_overhead_s)
+    matrix_overlap = compute.fraction("matrix_overlap", 1.0, allow_zero=True)
     return Chip(
         name=top.text("name"),
         description=top.text("description"),
@@ -427,7 +433,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=op_overhead_s,
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
-        matrix_overlap=compute.fraction("matrix_overlap", 1.0, allow_zero=True),
+        matrix_overlap=matrix_overlap,
+        matvec_overlap=compute.fraction("matvec_overlap", matrix_overlap, allow_zero=True),
         row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
         reciprocal_overlap=compute.fraction("reciprocal_overlap", 0.0, allow_zero=True),
         cold_op_overhead_s=cold_overhead_s,

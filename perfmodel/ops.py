@@ -106,6 +106,13 @@ class Op:
     working through one row at a time alternates reading, computing and writing instead
     of overlapping them (the chip's ``row_overlap``)."""
 
+    @property
+    def matrix_vector(self) -> bool:
+        """A matrix op that uses each weight once (one row of activations: a decode step
+        at batch 1): its multiply-adds consume the weight stream as it arrives, with no
+        register tile to fill between loads (the chip's ``matvec_overlap``)."""
+        return False
+
     def __post_init__(self) -> None:
         for spec in fields(self):  # type: ignore[arg-type]
             value = getattr(self, spec.name)
@@ -228,6 +235,10 @@ class Gemm(Op):
 
     def dot_products(self) -> float:
         return float(self.batch) * self.m * self.n
+
+    @property
+    def matrix_vector(self) -> bool:
+        return self.m == 1 and self.b_is_weight
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)

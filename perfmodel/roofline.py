@@ -7,7 +7,9 @@
   (all of it) except for ops on the matrix engine of a chip whose file gives a
   ``matrix_overlap`` (calibrate measures it on the host: its GEMM kernels stall on their
   weight stream instead of computing under it, unlike accelerators' double-buffered
-  operand loads), and row-wise ops (norms, softmax: each row reduced before it is
+  operand loads; a matrix-vector product, whose every weight feeds one multiply-add as
+  it arrives, hides what the file's ``matvec_overlap`` says, the matrix overlap unless
+  given), and row-wise ops (norms, softmax: each row reduced before it is
   written) on a chip whose file gives a ``row_overlap`` (a CPU core works through one
   row's read, reduction and write in turn; a GPU keeps many rows in flight per core).
 
@@ -124,8 +126,8 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
     overhead_s = _overhead_s(op, chip, residency)
-    overlap = (chip.matrix_overlap if op.engine == "matrix"
-               else chip.row_overlap if op.row_wise else 1.0)
+    overlap = ((chip.matvec_overlap if op.matrix_vector else chip.matrix_overlap)
+               if op.engine == "matrix" else chip.row_overlap if op.row_wise else 1.0)
     work_s = _overlapped(compute_s, memory_s, overlap)
     busy_s = np.maximum(work_s, network_s)
     bound = np.select(

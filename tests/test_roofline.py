@@ -90,6 +90,25 @@ def test_a_matrix_op_hides_the_chips_matrix_overlap_of_its_shorter_side(chip_fil
     assert roofline.time(gelu, chip).total_s == pytest.approx(roofline.time(gelu, plain).total_s)
 
 
+@pytest.mark.parametrize("overlap", [0.0, 0.25, 1.0])
+def test_a_matrix_vector_product_hides_the_chips_matvec_overlap(chip_file, overlap):
+    gemv = ops.Gemm(1, 8192, 8192, dtype="fp32")  # each weight used once
+    gemm = ops.Gemm(2, 8192, 8192, dtype="fp32")
+    assert gemv.matrix_vector and not gemm.matrix_vector
+    assert not ops.Gemm(1, 64, 64, b_is_weight=False).matrix_vector  # two activations
+    slow = {"fp32": "0.5 TFLOP/s", "matrix_overlap": "0.5"}  # compute near the memory time
+    chip = load_chip(chip_file(), {**slow, "matvec_overlap": str(overlap)})
+    timing = roofline.time(gemv, chip)
+    longer, shorter = max(timing.compute_s, timing.memory_s), min(timing.compute_s, timing.memory_s)
+    assert shorter > 0.1 * longer
+    assert timing.total_s == pytest.approx(longer + (1 - overlap) * shorter + chip.op_overhead_s)
+    two_rows = roofline.time(gemm, chip)  # the matrix overlap still
+    assert two_rows.total_s == pytest.approx(
+        max(two_rows.compute_s, two_rows.memory_s) + 0.5 * min(two_rows.compute_s, two_rows.memory_s)
+        + chip.op_overhead_s)
+    assert load_chip(chip_file(), slow).matvec_overlap == 0.5  # the matrix overlap unless given
+
+
 @pytest.mark.parametrize("overlap", [0.0, 0.5, 1.0])
 def test_a_row_wise_op_hides_the_chips_row_overlap_of_its_shorter_side(chip_file, overlap):
     chip = load_chip(chip_file(), {"row_overlap": str(overlap)})

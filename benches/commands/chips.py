@@ -94,6 +94,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "source": compute_source},
         {"field": "matrix_overlap", "value": chip.matrix_overlap, "dimension": units.RATIO,
          "source": compute_source},
+        {"field": "matvec_overlap", "value": chip.matvec_overlap, "dimension": units.RATIO,
+         "source": compute_source},
         {"field": "row_overlap", "value": chip.row_overlap, "dimension": units.RATIO,
          "source": compute_source},
         {"field": "reciprocal_overlap", "value": chip.reciprocal_overlap,

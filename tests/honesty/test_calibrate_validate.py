@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from benches.calibrate import (CALIBRATION_SHAPES, GATHER_POOLING, GEMM_SIZES, ROW_PROBE_COLS,
-                               STREAM_GEMM_K, STREAM_GEMM_ROWS, TINY, Calibration, Measurement,
+                               STREAM_GEMM_K, STREAM_GEMM_ROWS, STREAM_GEMV_ROWS, TINY, Calibration, Measurement,
                                calibrate, calibration_steps)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
@@ -25,9 +25,9 @@ def test_validation_shapes_never_appear_in_calibration():
     assert not CALIBRATION_SHAPES & set(keys)
     square_calibration_gemms = {("gemm", s, s, s) for s in GEMM_SIZES}
     assert not square_calibration_gemms & set(keys)
-    streamed = ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K)
-    assert streamed in CALIBRATION_SHAPES
-    assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & {streamed}
+    streamed = {("gemm_rows_k", rows, STREAM_GEMM_K) for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)}
+    assert streamed <= CALIBRATION_SHAPES
+    assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & streamed
     assert ("bag_pooling", GATHER_POOLING) in CALIBRATION_SHAPES
     assert GATHER_POOLING not in {key[4] for key in keys if key[0] == "bag"}
     row_probe = ("row_cols", ROW_PROBE_COLS)
@@ -64,7 +64,9 @@ FAKE = Calibration(
         ("gemm_k48", 40e9, units.FLOP_PER_S), ("gemm_k256", 80e9, units.FLOP_PER_S),
         ("matrix_peak", 130e9, units.FLOP_PER_S),
         ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
-        ("matrix_overlap", 0.25, units.RATIO), ("row_overlap", 0.5, units.RATIO),
+        ("gemv_stream", 20e9, units.FLOP_PER_S),
+        ("matrix_overlap", 0.25, units.RATIO), ("matvec_overlap", 0.75, units.RATIO),
+        ("row_overlap", 0.5, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("reciprocal", 15e9, units.FLOP_PER_S), ("sigmoid", 4e9, units.FLOP_PER_S),
         ("reciprocal_overlap", 0.6, units.RATIO),
@@ -91,6 +93,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
     assert chip.matrix_overlap == pytest.approx(0.25)
+    assert chip.matvec_overlap == pytest.approx(0.75)
     assert chip.row_overlap == pytest.approx(0.5)
     assert chip.reciprocal_overlap == pytest.approx(0.6)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
@@ -154,7 +157,7 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     calibration = calibrate(steps.append, TINY)
-    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "row_overlap",
+    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "matvec_overlap", "row_overlap",
                "reciprocal_overlap", "l3_gather_capacity", "cold_overhead",
                "cold_overhead_traffic"]
     assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
@@ -162,11 +165,12 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
     assert calibration.rounds == calibration.rounds_kept == TINY.rounds  # 5: too few to drop any
-    for measurement in calibration.measurements[:-6]:  # overlaps and capacity may be 0
+    for measurement in calibration.measurements[:-7]:  # overlaps and capacity may be 0
         assert measurement.value > 0 and measurement.spread >= 0
     assert calibration.value("cold_overhead") >= calibration.value("overhead")
     assert calibration.value("cold_overhead_traffic") > 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
+    assert 0 <= calibration.value("matvec_overlap") <= 1
     assert 0 <= calibration.value("row_overlap") <= 1
     assert 0 <= calibration.value("reciprocal_overlap") <= 1
     l3 = calibration.system.cache(3)
@@ -331,18 +335,19 @@ def test_overhead_is_the_mean_cost_of_one_call_of_each_kernel_kind():
     assert measured.spread == pytest.approx(4 / 9)
 
 
+@pytest.mark.parametrize("rows", [STREAM_GEMM_ROWS, STREAM_GEMV_ROWS])
 @pytest.mark.parametrize("measured_ms,overlap", [(4.0, 0.5), (3.0, 1.0), (2.5, 1.0), (5.5, 0.0)])
-def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, overlap):
+def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, overlap, rows):
     from benches.calibrate import _matrix_overlap
     n = 1000
-    flops = 2.0 * STREAM_GEMM_ROWS * n * STREAM_GEMM_K
+    flops = 2.0 * rows * n * STREAM_GEMM_K
     peak = Measurement("matrix_peak", flops / 2e-3, units.FLOP_PER_S, 0.0, "")  # compute 2 ms
     per_output = Measurement("dot_overhead", 0.0, units.SECONDS, 0.0, "")
     dram = Measurement("dram_read", 4.0 * n * STREAM_GEMM_K / 3e-3, units.BYTES_PER_S, 0.1, "")
-    stream = Measurement("gemm_stream", flops / (measured_ms * 1e-3), units.FLOP_PER_S, 0.2, "")
-    measured = _matrix_overlap(stream, n, peak, per_output, dram)  # memory 3 ms
-    assert measured.name == "matrix_overlap" and measured.value == pytest.approx(overlap)
-    assert measured.spread == 0.2
+    stream = Measurement("gemv_stream", flops / (measured_ms * 1e-3), units.FLOP_PER_S, 0.2, "")
+    measured = _matrix_overlap("matvec_overlap", stream, rows, n, peak, per_output, dram)  # memory 3 ms
+    assert measured.name == "matvec_overlap" and measured.value == pytest.approx(overlap)
+    assert measured.spread == 0.2 and measured.detail.startswith("gemv_stream against the model")
 
 
 @pytest.mark.parametrize("measured_us,overlap", [(500.0, 0.5), (400.0, 1.0), (700.0, 0.0)])
