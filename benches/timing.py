@@ -167,7 +167,9 @@ def measure(function: Callable[[], object], rounds: int = 7, warmup: int = 2) ->
 def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int = 7,
                         warmup: int = 2,
                         on_round: Callable[[int], None] = lambda index: None,
-                        rewarm: int = 1, rewarm_s: float = 0.0) -> list[Timing]:
+                        rewarm: int = 1, rewarm_s: float = 0.0,
+                        more: Callable[[], bool] = lambda: False,
+                        max_rounds: int = 0) -> list[Timing]:
     """Time several functions together, one ``Timing`` each, in the order given.
 
     After ``warmup`` untimed calls of each, every round visits the functions in turn; a
@@ -175,7 +177,8 @@ def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int =
     seconds (the function's data back in cache, as a lone repeated run would have it), and
     one timed call. Each function's samples are thus spread over the whole run: a slow
     spell of a shared machine lands on every function alike rather than on all rounds of
-    one. ``on_round(i)`` is called after round i.
+    one. ``on_round(i)`` is called after round i. After ``rounds`` rounds, further ones
+    run while ``more()`` says so, up to ``max_rounds`` in all.
     """
     if rounds < 5:
         raise ValueError(f"rounds must be >= 5 for a meaningful median, got {rounds}")
@@ -184,13 +187,15 @@ def measure_interleaved(functions: Sequence[Callable[[], object]], rounds: int =
         for _ in range(warmup):
             function()
     samples: list[list[float]] = [[] for _ in functions]
-    for index in range(rounds):
+    index = 0
+    while index < rounds or (index < max_rounds and more()):
         for function, times in zip(functions, samples):
             _rewarm(function, rewarm, rewarm_s)
             start = time.perf_counter()
             function()
             times.append(time.perf_counter() - start)
         on_round(index)
+        index += 1
     return [Timing.of(times) for times in samples]
 
 

@@ -21,8 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from benches.timing import (HOST_TOLERANCE, REWARM_CALLS, REWARM_S, cycling, input_sets,
-                            kept_rounds, measure_interleaved)
+from benches.timing import (HOST_TOLERANCE, MIN_KEPT_ROUNDS, REWARM_CALLS, REWARM_S, cycling,
+                            input_sets, kept_rounds, measure_interleaved)
 from perfmodel import ops
 from perfmodel.chip import Chip
 from perfmodel.roofline import time_graph
@@ -238,6 +238,11 @@ def matched_rounds(speeds: Sequence[float]) -> list[bool]:
     return [before and after for before, after in zip(near, near[1:])]
 
 
+MAX_ROUNDS_FACTOR = 3
+"""While fewer than MIN_KEPT_ROUNDS rounds ran on the host as calibrated, validation runs
+more rounds, up to this many times those asked for."""
+
+
 def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
               on_progress: Callable[[str], None] = lambda label: None,
               host_speed: Callable[[], float] = lambda: 1.0) -> list[CaseResult]:
@@ -248,8 +253,10 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
     read before the first round and after each: a host that changes speed in the middle
     (this one moves its two CPUs between one core complex and two, and DRAM reads between
     about 36 and 60 GB/s) is not the host the chip file describes. Each measured time is
-    the median of the rounds that ran on the host as calibrated (``matched_rounds``) when
-    at least MIN_KEPT_ROUNDS did, else of all rounds; each result says how many."""
+    the median of the rounds that ran on the host as calibrated (``matched_rounds``);
+    while fewer than MIN_KEPT_ROUNDS have, more rounds run, up to MAX_ROUNDS_FACTOR times
+    ``rounds``, and if still too few did, the median is of all rounds. Each result says
+    how many rounds its median is over."""
     prepared = []
     for case in cases:
         prepared.append(case.prepare())
@@ -260,8 +267,10 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
         speeds.append(host_speed())
         on_progress(f"round {index + 1}")
 
-    timings = measure_interleaved([run for run, _ in prepared], rounds, on_round=after_round,
-                                  rewarm=REWARM_CALLS, rewarm_s=REWARM_S)
+    timings = measure_interleaved(
+        [run for run, _ in prepared], rounds, on_round=after_round, rewarm=REWARM_CALLS,
+        rewarm_s=REWARM_S, more=lambda: sum(matched_rounds(speeds)) < MIN_KEPT_ROUNDS,
+        max_rounds=MAX_ROUNDS_FACTOR * rounds)
     keep = matched_rounds(speeds)
     results = []
     for case, (_, nodes), timing in zip(cases, prepared, timings):

@@ -38,6 +38,17 @@ def test_interleaved_timing_keeps_each_functions_own_times(monkeypatch):
     assert slow.median_s == pytest.approx(3.0)
 
 
+def test_more_rounds_run_while_asked_up_to_the_cap(monkeypatch):
+    monkeypatch.setattr(timing, "settle", lambda: None)
+    answers = iter([True, True, False])
+    [result] = timing.measure_interleaved([lambda: None], rounds=5, warmup=0,
+                                          more=lambda: next(answers), max_rounds=10)
+    assert result.rounds == 7
+    [capped] = timing.measure_interleaved([lambda: None], rounds=5, warmup=0,
+                                          more=lambda: True, max_rounds=6)
+    assert capped.rounds == 6
+
+
 def test_too_few_rounds_is_refused():
     with pytest.raises(ValueError, match=">= 5"):
         timing.measure_interleaved([lambda: None], rounds=3)
