@@ -14,7 +14,7 @@ from tests.kernels.conftest import normal
 TOL = dict(rtol=1e-4, atol=2e-5)
 
 
-@pytest.mark.parametrize("kv_heads,ratio", [(2, 1), (2, 4), (1, 8)])
+@pytest.mark.parametrize("kv_heads,ratio", [(2, 1), (2, 2), (1, 3), (2, 4), (1, 8)])
 @pytest.mark.parametrize("causal", [True, False])
 @pytest.mark.parametrize("batch,seq", [(1, 1), (2, 13)])
 def test_prefill(rng, kv_heads, ratio, causal, batch, seq):
@@ -35,7 +35,7 @@ def test_prefill_over_several_key_blocks(rng, ratio, causal):
     np.testing.assert_allclose(got, attention_prefill_reference(q, k, v, causal), **TOL)
 
 
-@pytest.mark.parametrize("kv_heads,ratio", [(2, 1), (2, 4), (1, 8)])
+@pytest.mark.parametrize("kv_heads,ratio", [(2, 1), (2, 2), (1, 3), (2, 4), (1, 8)])
 def test_decode_ragged(rng, kv_heads, ratio):
     q = normal(rng, 4, kv_heads * ratio, 16)
     k_cache, v_cache = normal(rng, 4, 300, kv_heads, 16), normal(rng, 4, 300, kv_heads, 16)
