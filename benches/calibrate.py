@@ -2,8 +2,8 @@
 
 Each figure is the median of >= 5 timed rounds after warm-up on pre-touched memory, the
 rounds of all microbenchmarks interleaved (`benches.timing.measure_interleaved`), over
-the rounds that ran in the host's commonest state (`benches.timing.commonest_state`, told
-by each round's DRAM read):
+the rounds that ran in one host state (`benches.timing.host_states`, told by each round's
+DRAM read): one set of figures per state with enough rounds, the commonest first.
 
 - matrix peak and cost per output: the project's own GEMM kernel (`kernels.linear`,
   fp32) on square problems of `GEMM_SIZES` and on the first size with inner dimensions
@@ -60,8 +60,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from benches.system import SystemInfo, system_info
-from benches.timing import (REWARM_CALLS, REWARM_S, Timing, commonest_state, cycling,
-                            input_sets, kept_rounds, measure_interleaved)
+from benches.timing import (REWARM_CALLS, REWARM_S, Timing, cycling, host_states, input_sets,
+                            kept_rounds, measure_interleaved)
 from perfmodel import ops, units
 
 GEMM_SIZES = (1024, 1536)
@@ -112,8 +112,9 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The measured figures, and over how many of the rounds (``rounds_kept`` of
-    ``rounds``: those in the host's commonest state, ``timing.commonest_state``)."""
+    """The measured figures of one host state (``state`` of ``states``, the commonest
+    first: ``timing.host_states``), and over how many of the rounds (``rounds_kept`` of
+    ``rounds``: those in that state)."""
 
     system: SystemInfo
     threads: int
@@ -121,6 +122,8 @@ class Calibration:
     measurements: tuple[Measurement, ...]
     rounds: int
     rounds_kept: int
+    state: int = 1
+    states: int = 1
 
     def value(self, name: str) -> float:
         return next(m.value for m in self.measurements if m.name == name)
@@ -564,6 +567,7 @@ class _Plan:
 
     system: SystemInfo
     threads: int
+    gemm_size: int  # the GEMMs whose line gives the peak and cost per output
     l3_bytes: int
     stream_rows: int
     row_probe_rows: int
@@ -626,8 +630,8 @@ def _plan(scale: Scale) -> _Plan:
                f"overhead_flushed_{multiple}x", flush()[:cold_flush_floats * multiple]))
           for multiple in COLD_FLUSH_L3_MULTIPLES),
     )
-    return _Plan(system, threads, l3_bytes, stream_rows, row_probe_rows, cold_flush_floats,
-                 steps)
+    return _Plan(system, threads, scale.gemm_sizes[0], l3_bytes, stream_rows, row_probe_rows,
+                 cold_flush_floats, steps)
 
 
 def calibration_steps(scale: Scale = Scale()) -> int:
@@ -637,7 +641,7 @@ def calibration_steps(scale: Scale = Scale()) -> int:
 
 
 def calibrate(on_step: Callable[[str], None] = lambda name: None,
-              scale: Scale = Scale()) -> Calibration:
+              scale: Scale = Scale()) -> list[Calibration]:
     """Set up every microbenchmark, then time them all with interleaved rounds, so that each
     figure is the median over the whole run; ``on_step`` is told the name of each
     microbenchmark as it is set up, then "round i" after each round
@@ -646,16 +650,16 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
     matrix_overlap and matvec_overlap, from gemm_stream and gemv_stream against them and
-    dram_read, row_overlap, from
-    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
-    gathers, and cold_overhead and cold_overhead_traffic, from the overheads, come last
-    (derived, not probes).
+    dram_read, row_overlap, from row_softmax, reciprocal_overlap, from the special probes,
+    l3_gather_capacity, from the gathers, and cold_overhead and cold_overhead_traffic, from
+    the overheads, come last (derived, not probes).
 
-    Every figure is the median over the rounds that ran in the host's commonest state, as
-    the DRAM read of each round tells it (``benches.timing.commonest_state``), so that the
-    chip file describes one host; validation counts only rounds run in that state. The
-    exceptions are the two flushed overheads (and so the cold overhead): they time their
-    own calls, the untimed re-warming ones included, and span all rounds.
+    One calibration per host state the rounds ran in (``benches.timing.host_states``, told
+    by each round's DRAM read; the commonest first, any other only with at least
+    MIN_KEPT_ROUNDS rounds), every figure the median over that state's rounds, so that each
+    describes one host; validation compares each case with the state its rounds ran in.
+    The exceptions are the two flushed overheads (and so the cold overhead): they time
+    their own calls, the untimed re-warming ones included, and span all rounds.
     """
     plan = _plan(scale)
     probes = []
@@ -664,11 +668,22 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
         probes.append(step())
     timings = _timings(probes, scale.rounds, on_round=lambda index: on_step(f"round {index + 1}"))
     dram = timings[[name for name, _ in plan.steps].index("DRAM read")]
-    keep = commonest_state([1.0 / seconds for seconds in dram.samples])
-    kept = [kept_rounds(timing, keep) for timing in timings]
-    measurements = [probe.result(timing) for probe, timing in zip(probes, kept)]
+    states = host_states([1.0 / seconds for seconds in dram.samples])
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    calibrations = []
+    for number, keep in enumerate(states, start=1):
+        kept = [kept_rounds(timing, keep) for timing in timings]
+        calibrations.append(Calibration(plan.system, plan.threads, date,
+                                        _figures(plan, probes, kept), scale.rounds,
+                                        kept[0].rounds, number, len(states)))
+    return calibrations
+
+
+def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[Measurement, ...]:
+    """Every probe's figure from its timing, then the figures derived from them."""
+    measurements = [probe.result(timing) for probe, timing in zip(probes, timings)]
     by_name = {m.name: m for m in measurements}
-    size = scale.gemm_sizes[0]
+    size = plan.gemm_size
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
     overlaps = (_matrix_overlap(name, by_name[probe], rows, plan.stream_rows, peak, per_output,
@@ -684,6 +699,4 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
                                      *(by_name[f"overhead_flushed_{multiple}x"]
                                        for multiple in COLD_FLUSH_L3_MULTIPLES),
                                      4.0 * plan.cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Calibration(plan.system, plan.threads, date, tuple(measurements), scale.rounds,
-                       kept[0].rounds)
+    return tuple(measurements)

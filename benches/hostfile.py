@@ -33,6 +33,21 @@ def _tail_efficiency(narrow_bytes_per_s: float, wide_bytes_per_s: float, line_by
     return min(1.0, line_bytes / per_line_s / read_bytes_per_s)
 
 
+def state_path(path: str, state: int) -> str:
+    """Where calibrate writes the chip file of host state ``state`` (1: the commonest, at
+    ``path`` itself; 2: host.toml -> host.state2.toml)."""
+    if state == 1:
+        return path
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}.state{state}.{suffix}" if dot and "/" not in suffix else f"{path}.state{state}"
+
+
+def _state(calibration: Calibration) -> str:
+    if calibration.state == 1:
+        return "the host's commonest state"
+    return f"the host's state {calibration.state} of {calibration.states}"
+
+
 def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     """The calibrated host as chip TOML; power and price come from ``nominal`` (unmeasurable here).
 
@@ -46,8 +61,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     lines = [f"{HEADER} on {c.date}.",
              "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
              "(max - min) / median),",
-             f"# over the {c.rounds_kept} of {c.rounds} rounds run in the host's commonest state"
-             f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most rounds are near;",
+             f"# over the {c.rounds_kept} of {c.rounds} rounds run in {_state(c)}"
+             f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most of them are near;",
              "# the overhead_flushed probes time their own calls over all rounds):"]
     for m in c.measurements:
         lines.append(f"#   {m.name:<16} {units.format_quantity(m.value, m.dimension):>14}"
@@ -84,7 +99,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                     "dram")
     lines += [
         'name = "host"',
-        f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads"',
+        f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads'
+        f'{f", {_state(c)}" if c.states > 1 else ""}"',
         "hypothetical = false",
         'gathers = "latency"',
         f'source = "measured by seedchip calibrate on {c.date} ({system.cpu_model}, '

@@ -74,6 +74,24 @@ def commonest_state(rates: Sequence[float]) -> list[bool]:
     return near(max(rates, key=lambda center: (sum(near(center)), center)))
 
 
+def host_states(rates: Sequence[float]) -> list[list[bool]]:
+    """The host states the rounds ran in, commonest first: the commonest state
+    (``commonest_state``), then the commonest among the rounds in none so far, and so on,
+    each further state only while it holds at least MIN_KEPT_ROUNDS rounds."""
+    states = [commonest_state(rates)]
+    while True:
+        rest = [index for index in range(len(rates)) if not any(s[index] for s in states)]
+        if len(rest) < MIN_KEPT_ROUNDS:
+            return states
+        among_rest = commonest_state([rates[index] for index in rest])
+        if sum(among_rest) < MIN_KEPT_ROUNDS:
+            return states
+        state = [False] * len(rates)
+        for index, kept in zip(rest, among_rest):
+            state[index] = kept
+        states.append(state)
+
+
 def kept_rounds(timing: Timing, keep: Sequence[bool]) -> Timing:
     """``timing`` over the rounds marked in ``keep`` when at least MIN_KEPT_ROUNDS are,
     else over all of its rounds."""

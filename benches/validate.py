@@ -243,20 +243,39 @@ MAX_ROUNDS_FACTOR = 3
 more rounds, up to this many times those asked for."""
 
 
-def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
-              on_progress: Callable[[str], None] = lambda label: None,
-              host_speed: Callable[[], float] = lambda: 1.0) -> list[CaseResult]:
-    """Prepare every case, measure them all with interleaved rounds and predict each with
-    ``chip``. ``on_progress`` is told each prepared case's name, then each finished round.
+@dataclass(frozen=True)
+class Validation:
+    """The results, and which of the chips given (one per calibrated host state) they were
+    predicted with and compared against."""
 
-    ``host_speed()`` (the host's DRAM read over the chip file's; by default always 1) is
-    read before the first round and after each: a host that changes speed in the middle
-    (this one moves its two CPUs between one core complex and two, and DRAM reads between
-    about 36 and 60 GB/s) is not the host the chip file describes. Each measured time is
-    the median of the rounds that ran on the host as calibrated (``matched_rounds``);
-    while fewer than MIN_KEPT_ROUNDS have, more rounds run, up to MAX_ROUNDS_FACTOR times
-    ``rounds``, and if still too few did, the median is of all rounds. Each result says
-    how many rounds its median is over."""
+    chip_index: int
+    results: list[CaseResult]
+
+
+def state_rounds(speeds: Sequence[float], chips: Sequence[Chip]) -> list[list[bool]]:
+    """``matched_rounds`` for each chip, ``speeds`` being DRAM reads over the first chip's."""
+    first = chips[0].main_memory.bandwidth_bytes_per_s
+    return [matched_rounds([speed * first / chip.main_memory.bandwidth_bytes_per_s
+                            for speed in speeds]) for chip in chips]
+
+
+def run_cases(cases: Sequence[Case], chips: Sequence[Chip], rounds: int,
+              on_progress: Callable[[str], None] = lambda label: None,
+              host_speed: Callable[[], float] = lambda: 1.0) -> Validation:
+    """Prepare every case, measure them all with interleaved rounds and predict each with
+    the chip of the host state the rounds ran in. ``chips``: the calibrated host's chip
+    files, one per state it was calibrated in (the commonest first). ``on_progress`` is
+    told each prepared case's name, then each finished round.
+
+    ``host_speed()`` (the host's DRAM read over the first chip file's; by default always 1)
+    is read before the first round and after each: a host that changes speed in the
+    middle (this one moves its two CPUs between one core complex and two, and DRAM reads
+    between about 36 and 60 GB/s) is not the host a chip file describes. The chip used is
+    the one whose state most rounds ran in (``matched_rounds``: began and ended within
+    HOST_TOLERANCE of its DRAM read), and each measured time the median of those rounds;
+    while fewer than MIN_KEPT_ROUNDS ran in any state, more rounds run, up to
+    MAX_ROUNDS_FACTOR times ``rounds``, and if still too few did, the first chip is used
+    and the median is of all rounds. Each result says how many rounds its median is over."""
     prepared = []
     for case in cases:
         prepared.append(case.prepare())
@@ -267,18 +286,24 @@ def run_cases(cases: Sequence[Case], chip: Chip, rounds: int,
         speeds.append(host_speed())
         on_progress(f"round {index + 1}")
 
+    def most_matched() -> int:
+        return max(sum(keep) for keep in state_rounds(speeds, chips))
+
     timings = measure_interleaved(
         [run for run, _ in prepared], rounds, on_round=after_round, rewarm=REWARM_CALLS,
-        rewarm_s=REWARM_S, more=lambda: sum(matched_rounds(speeds)) < MIN_KEPT_ROUNDS,
+        rewarm_s=REWARM_S, more=lambda: most_matched() < MIN_KEPT_ROUNDS,
         max_rounds=MAX_ROUNDS_FACTOR * rounds)
-    keep = matched_rounds(speeds)
+    matched = state_rounds(speeds, chips)
+    index = max(range(len(chips)), key=lambda i: (sum(matched[i]), -i))
+    if sum(matched[index]) < MIN_KEPT_ROUNDS:
+        index = 0
     results = []
     for case, (_, nodes), timing in zip(cases, prepared, timings):
-        kept = kept_rounds(timing, keep)
-        graph = time_graph(nodes, chip)
+        kept = kept_rounds(timing, matched[index])
+        graph = time_graph(nodes, chips[index])
         results.append(CaseResult(case.group, case.kind, case.name, float(graph.total_s),
                                   kept.median_s, kept.spread, graph.bound, kept.rounds))
-    return results
+    return Validation(index, results)
 
 
 def summarize(results: Sequence[CaseResult]) -> list[Summary]:

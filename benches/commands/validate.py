@@ -10,10 +10,11 @@ import click
 
 from benches.atomic import check_replaceable, has_json_format, write_atomically
 from benches.commands.calibrate import DEFAULT_HOST_FILE
+from benches.hostfile import state_path
 from benches.output import emit_rows, format_option, to_json
 from benches.timing import HOST_TOLERANCE
 from perfmodel import units
-from perfmodel.chip import load_chip
+from perfmodel.chip import Chip, load_chip
 from perfmodel.errors import SeedchipError
 
 RESULTS_FORMAT = "seedchip-validate/1"
@@ -67,6 +68,20 @@ def drift_warning(drifts: list[dict]) -> str | None:
             + ", ".join(moved) + "); errors of the cases bound by it include that change")
 
 
+def _host_states(chip_name: str) -> list[Chip]:
+    """The chip file and the other host states calibrated with it (``state_path``: written
+    by the same calibration, so with the same source line), the first first."""
+    chips = [load_chip(chip_name)]
+    state = 2
+    while Path(state_path(chip_name, state)).is_file():
+        other = load_chip(state_path(chip_name, state))
+        if other.source != chips[0].source:  # left by an earlier calibration
+            break
+        chips.append(other)
+        state += 1
+    return chips
+
+
 def rounds_line(speeds: list[float], used: int, rounds: int) -> str:
     """What the medians are over: the rounds run on the host as calibrated, or all."""
     read = (f"DRAM read between rounds {min(speeds):.2f}-{max(speeds):.2f}x of the chip file"
@@ -104,7 +119,7 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
     if chip_name == DEFAULT_HOST_FILE and not Path(chip_name).is_file():
         raise SeedchipError(f"no calibrated host chip at {chip_name}: run `seedchip calibrate` "
                             "first, or pass --chip")
-    chip = load_chip(chip_name)
+    chips = _host_states(chip_name)
     if output_path:
         check_replaceable(output_path, has_json_format(RESULTS_FORMAT),
                           "seedchip validate results file")
@@ -116,9 +131,9 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
 
     cases = all_cases(quick)
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
-    drifts = [_drift_row("before", drift(chip))]
+    before = [drift(chip) for chip in chips]
     speeds: list[float] = []
-    read_speed = dram_speed(chip)
+    read_speed = dram_speed(chips[0])
 
     def host_speed() -> float:
         speeds.append(read_speed())
@@ -126,12 +141,19 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
 
     with click.progressbar(length=len(cases) + rounds, label="validating", file=sys.stderr,
                            item_show_func=lambda label: label) as bar:
-        results = run_cases(cases, chip, rounds, lambda label: bar.update(1, label), host_speed)
+        validation = run_cases(cases, chips, rounds, lambda label: bar.update(1, label),
+                               host_speed)
     rounds = len(speeds) - 1  # more than asked when too few ran on the host as calibrated
-    drifts.append(_drift_row("after", drift(chip)))
+    chip, results = chips[validation.chip_index], validation.results
+    speeds = [speed * chips[0].main_memory.bandwidth_bytes_per_s
+              / chip.main_memory.bandwidth_bytes_per_s for speed in speeds]
+    drifts = [_drift_row("before", before[validation.chip_index]),
+              _drift_row("after", drift(chip))]
     rows = [_case_row(result) for result in results]
     summary = [_summary_row(item) for item in summarize(results)]
     document = {"format": RESULTS_FORMAT, "chip": chip.name, "source": chip.source,
+                "chip_file": state_path(chip_name, validation.chip_index + 1),
+                "chip_files": len(chips),
                 "cases": rows, "summary": summary, "drift": drifts,
                 "dram_read_by_round": speeds, "rounds": rounds,
                 "rounds_used": results[0].rounds if results else 0}
@@ -150,6 +172,9 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         if warning:
             click.echo(warning)
         click.echo(rounds_line(speeds, document["rounds_used"], rounds))
+        if len(chips) > 1:
+            click.echo(f"compared with {document['chip_file']}, the calibrated host state most "
+                       f"rounds ran in (of {len(chips)})")
     if output_path:
         write_atomically(output_path, to_json(document) + "\n")
     if plot_path:

@@ -17,6 +17,7 @@ from benches.validate import (Case, CaseResult, _decode, all_cases, kernel_cases
 from perfmodel import ops
 from perfmodel import units
 from perfmodel.chip import load_chip
+from perfmodel.roofline import time_graph
 
 
 def test_validation_shapes_never_appear_in_calibration():
@@ -50,7 +51,7 @@ def test_quick_cases_cover_every_kernel_kind_and_workload_family():
 
 
 def test_a_workload_case_runs_the_model_and_predicts_it_with_its_graph():
-    [result] = run_cases([_decode("llama-tiny", 2, 16)], load_chip("host-cpu"), rounds=5)
+    [result] = run_cases([_decode("llama-tiny", 2, 16)], [load_chip("host-cpu")], rounds=5).results
     assert result.group == "workload" and result.kind == "llama-tiny decode"
     assert result.measured_s > 0 and result.predicted_s > 0 and result.bound
 
@@ -156,7 +157,8 @@ def test_validate_rejects_a_bad_plot_name_before_running(tmp_path):
 
 def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
-    calibration = calibrate(steps.append, TINY)
+    [calibration, *others] = calibrate(steps.append, TINY)
+    assert others == []  # five rounds: never a second state of five
     derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "matvec_overlap", "row_overlap",
                "reciprocal_overlap", "l3_gather_capacity", "cold_overhead",
                "cold_overhead_traffic"]
@@ -192,7 +194,7 @@ def test_cases_are_measured_together_and_predicted_in_order():
     cases = [Case("kernel", "gemm", "tiny", ("tiny",), prepare),
              Case("kernel", "gemm", "tiny again", ("tiny again",), prepare)]
     progress = []
-    results = run_cases(cases, chip, rounds=5, on_progress=progress.append)
+    results = run_cases(cases, [chip], rounds=5, on_progress=progress.append).results
     assert progress == ["tiny", "tiny again"] + [f"round {i}" for i in range(1, 6)]
     assert [result.name for result in results] == ["tiny", "tiny again"]
     for result in results:
@@ -220,7 +222,7 @@ def test_kept_rounds_fall_back_to_all_rounds_when_too_few_are_kept():
     assert kept_rounds(timing, [False, True, True, True, True, False, False]) is timing
 
 
-def _phased_runs(readings, rounds):
+def _phased_runs(readings, rounds, chips=None):
     """A case that sleeps 1 ms while the host reads as calibrated and 5 ms otherwise, the
     host's speed taken from ``readings`` each time run_cases asks."""
     import time as clock
@@ -237,12 +239,12 @@ def _phased_runs(readings, rounds):
             ops.Node(ops.Gemm(4, 16, 32, dtype="fp32"))]
 
     cases = [Case("kernel", "gemm", "phased", ("phased",), prepare)]
-    return run_cases(cases, load_chip("host-cpu"), rounds, host_speed=host_speed)
+    return run_cases(cases, chips or [load_chip("host-cpu")], rounds, host_speed=host_speed)
 
 
 def test_medians_are_over_the_rounds_run_on_the_host_as_calibrated():
     # six slow rounds then five as calibrated: all 11 would give the slow median
-    [result] = _phased_runs([2.0] * 6 + [1.0] * 6, rounds=11)
+    [result] = _phased_runs([2.0] * 6 + [1.0] * 6, rounds=11).results
     assert result.rounds == 5
     assert 0.001 <= result.measured_s < 0.003
 
@@ -250,7 +252,7 @@ def test_medians_are_over_the_rounds_run_on_the_host_as_calibrated():
 def test_too_few_calibrated_rounds_are_made_up_with_more_rounds():
     # three as calibrated after the 11 rounds asked for, so two more run, both calibrated
     readings = [2.0] * 8 + [1.0] * 6
-    [result] = _phased_runs(readings, rounds=11)
+    [result] = _phased_runs(readings, rounds=11).results
     assert result.rounds == 5
     assert 0.001 <= result.measured_s < 0.003
 
@@ -259,9 +261,66 @@ def test_too_few_calibrated_rounds_within_the_cap_leave_the_medians_over_all_rou
     from benches.validate import MAX_ROUNDS_FACTOR
     rounds = 11
     readings = [2.0] * (MAX_ROUNDS_FACTOR * rounds - 2) + [1.0] * 3  # two as calibrated
-    [result] = _phased_runs(readings, rounds=rounds)
+    [result] = _phased_runs(readings, rounds=rounds).results
     assert result.rounds == MAX_ROUNDS_FACTOR * rounds
     assert result.measured_s >= 0.005
+
+
+def test_each_round_is_compared_with_the_calibrated_state_it_ran_in():
+    first = load_chip("host-cpu")
+    fast = first.main_memory.bandwidth_bytes_per_s * 1.6
+    second = load_chip("host-cpu", {"dram_bandwidth": f"{fast / 1e9} GB/s"})
+    # DRAM reads over the first chip's: eight rounds at 1.6x (the second state), three at 1x
+    validation = _phased_runs([1.6] * 9 + [1.0] * 3, rounds=11, chips=[first, second])
+    assert validation.chip_index == 1
+    [result] = validation.results
+    assert result.rounds == 8
+    assert result.predicted_s == pytest.approx(float(time_graph(
+        [ops.Node(ops.Gemm(4, 16, 32, dtype="fp32"))], second).total_s))
+    # too few rounds in any state even after the extra rounds: the first chip, all rounds
+    from benches.validate import MAX_ROUNDS_FACTOR
+    readings = [1.6, 1.0] * (MAX_ROUNDS_FACTOR * 11)
+    validation = _phased_runs(readings, rounds=11, chips=[first, second])
+    assert validation.chip_index == 0 and validation.results[0].rounds == MAX_ROUNDS_FACTOR * 11
+
+
+def test_the_host_states_are_the_commonest_then_the_commonest_of_the_rest():
+    from benches.timing import host_states
+    rates = [36e9] * 6 + [60e9] * 5 + [20e9]
+    assert host_states(rates) == [[True] * 6 + [False] * 6, [False] * 6 + [True] * 5 + [False]]
+    assert host_states([36e9] * 6 + [60e9] * 4) == [[True] * 6 + [False] * 4]  # too few
+
+
+def test_each_further_host_state_has_a_chip_file_beside_the_first():
+    from benches.hostfile import state_path
+    assert state_path("host.toml", 1) == "host.toml"
+    assert state_path("host.toml", 2) == "host.state2.toml"
+    assert state_path("runs.v1/host", 3) == "runs.v1/host.state3"
+
+
+def test_calibrate_writes_one_chip_file_per_state_and_validate_finds_them(tmp_path, monkeypatch):
+    import dataclasses
+
+    import benches.calibrate
+    from benches.commands.validate import _host_states
+    faster = tuple(dataclasses.replace(m, value=m.value * 1.6) if m.name == "dram_read" else m
+                   for m in FAKE.measurements)
+    states = [dataclasses.replace(FAKE, states=2),
+              dataclasses.replace(FAKE, measurements=faster, rounds_kept=15, state=2, states=2)]
+    monkeypatch.setattr(benches.calibrate, "calibrate", lambda on_step, scale=None: states)
+    monkeypatch.setattr(benches.calibrate, "calibration_steps", lambda scale=None: 1)
+    path = tmp_path / "host.toml"
+    result = CliRunner().invoke(cli, ["calibrate", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 'host.state2.toml'}: medians over the 15 of 101" in result.stderr
+    first, second = _host_states(str(path))
+    assert second.main_memory.bandwidth_bytes_per_s == pytest.approx(
+        1.6 * first.main_memory.bandwidth_bytes_per_s, rel=1e-4)
+    assert "state 2 of 2" in second.description
+    stale = host_chip_toml(dataclasses.replace(FAKE, date="2025-01-01T00:00:00Z"),
+                           load_chip("host-cpu"))
+    (tmp_path / "host.state2.toml").write_text(stale, encoding="utf-8")
+    assert len(_host_states(str(path))) == 1  # another calibration's: not this host's state
 
 
 def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
