@@ -186,22 +186,26 @@ def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
     return float(np.clip(hidden, 0.0, 1.0))
 
 
-def _matrix_overlap(name: str, stream: Measurement, rows: int, n: int, peak: Measurement,
-                    per_output: Measurement, dram: Measurement) -> Measurement:
+def _matrix_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_bytes: float,
+                    rows: int, n: int, peak: Measurement, per_output: Measurement) -> Measurement:
     """The share of the shorter of compute and memory time that a streamed GEMM (``rows``
-    rows of x, ``n`` weight rows) hides under the longer: (compute + memory - measured) /
-    shorter, clamped to [0, 1], with compute and memory as the model times them (peak and
-    cost per output; the weights at the DRAM read bandwidth)."""
+    rows of x, ``n`` weight rows; its timing ``stream``) hides under the longer:
+    (compute + memory - measured) / shorter, clamped to [0, 1], with compute and memory as
+    the model times them (peak and cost per output; the weights at the DRAM read
+    bandwidth). Read round by round, the weights at that round's DRAM read (``dram``, of
+    ``dram_bytes``), and the median taken of the rounds' shares: the host's DRAM speed
+    moves between rounds by more than a one-row GEMV's compute (a sixth of its memory
+    time), so the shares of medians taken apart mostly measured that move."""
     flops = 2.0 * rows * n * STREAM_GEMM_K
-    measured_s = flops / stream.value
     compute_s = flops / peak.value + rows * n * per_output.value
-    memory_s = 4.0 * n * STREAM_GEMM_K / dram.value
-    hidden = _hidden_share(compute_s, memory_s, measured_s)
+    memory_s = [4.0 * n * STREAM_GEMM_K * dram_s / dram_bytes for dram_s in dram.samples]
+    hidden = statistics.median(_hidden_share(compute_s, memory, measured)
+                               for memory, measured in zip(memory_s, stream.samples))
     return Measurement(
-        name, hidden, units.RATIO,
-        max(stream.spread, dram.spread),
-        f"{stream.name} against the model: compute {compute_s * 1e3:.2f} ms, memory "
-        f"{memory_s * 1e3:.2f} ms, measured {measured_s * 1e3:.2f} ms")
+        name, hidden, units.RATIO, max(stream.spread, dram.spread),
+        f"{probe} against the model, round by round: compute {compute_s * 1e3:.2f} ms, "
+        f"memory {statistics.median(memory_s) * 1e3:.2f} ms, measured "
+        f"{stream.median_s * 1e3:.2f} ms (medians)")
 
 
 def write_bandwidth(copy_bytes_per_s: float, read_bytes_per_s: float) -> float:
@@ -683,11 +687,13 @@ def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[M
     """Every probe's figure from its timing, then the figures derived from them."""
     measurements = [probe.result(timing) for probe, timing in zip(probes, timings)]
     by_name = {m.name: m for m in measurements}
+    timing = {m.name: t for m, t in zip(measurements, timings)}
     size = plan.gemm_size
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
-    overlaps = (_matrix_overlap(name, by_name[probe], rows, plan.stream_rows, peak, per_output,
-                                by_name["dram_read"])
+    dram_bytes = by_name["dram_read"].value * timing["dram_read"].median_s  # read per call
+    overlaps = (_matrix_overlap(name, probe, timing[probe], timing["dram_read"], dram_bytes,
+                                rows, plan.stream_rows, peak, per_output)
                 for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
                                           ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
     measurements += (peak, per_output, *overlaps,

@@ -409,15 +409,20 @@ def test_overhead_is_the_mean_cost_of_one_call_of_each_kernel_kind():
 @pytest.mark.parametrize("measured_ms,overlap", [(4.0, 0.5), (3.0, 1.0), (2.5, 1.0), (5.5, 0.0)])
 def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, overlap, rows):
     from benches.calibrate import _matrix_overlap
+    from benches.timing import Timing
     n = 1000
     flops = 2.0 * rows * n * STREAM_GEMM_K
     peak = Measurement("matrix_peak", flops / 2e-3, units.FLOP_PER_S, 0.0, "")  # compute 2 ms
     per_output = Measurement("dot_overhead", 0.0, units.SECONDS, 0.0, "")
-    dram = Measurement("dram_read", 4.0 * n * STREAM_GEMM_K / 3e-3, units.BYTES_PER_S, 0.1, "")
-    stream = Measurement("gemv_stream", flops / (measured_ms * 1e-3), units.FLOP_PER_S, 0.2, "")
-    measured = _matrix_overlap("matvec_overlap", stream, rows, n, peak, per_output, dram)  # memory 3 ms
+    weight_bytes = 4.0 * n * STREAM_GEMM_K
+    # the DRAM read (of the weights' size) takes 3 ms, 4.5 ms and 3 ms in three rounds, and
+    # the GEMM with it: its share is read against each round's DRAM speed
+    dram = Timing.of([3e-3, 4.5e-3, 3e-3])
+    stream = Timing.of([measured_ms * 1e-3, measured_ms * 1e-3 + 1.5e-3, measured_ms * 1e-3])
+    measured = _matrix_overlap("matvec_overlap", "gemv_stream", stream, dram, weight_bytes,
+                               rows, n, peak, per_output)
     assert measured.name == "matvec_overlap" and measured.value == pytest.approx(overlap)
-    assert measured.spread == 0.2 and measured.detail.startswith("gemv_stream against the model")
+    assert measured.detail.startswith("gemv_stream against the model, round by round")
 
 
 @pytest.mark.parametrize("measured_us,overlap", [(500.0, 0.5), (400.0, 1.0), (700.0, 0.0)])
