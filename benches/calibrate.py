@@ -63,6 +63,7 @@ from benches.system import SystemInfo, system_info
 from benches.timing import (REWARM_CALLS, REWARM_S, Timing, cycling, host_states, input_sets,
                             kept_rounds, measure_interleaved)
 from perfmodel import ops, units
+from perfmodel.roofline import overlapped
 
 GEMM_SIZES = (1024, 1536)
 SHORT_KS = (48, 256)  # inner dimensions of the shorter GEMMs that isolate the cost per output
@@ -79,7 +80,7 @@ CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
     ("bag_pooling", GATHER_POOLING),
-    ("gemm_rows_k", STREAM_GEMM_ROWS, STREAM_GEMM_K), ("gemm_rows_k", STREAM_GEMV_ROWS, STREAM_GEMM_K),
+    *(("gemm_rows_k", rows, STREAM_GEMM_K) for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)),
     ("row_cols", ROW_PROBE_COLS)}
 
 
@@ -232,14 +233,16 @@ def _row_overlap(probe: Measurement, rows: int, by_name: dict[str, Measurement])
     """The share of the shorter of compute and memory time that the softmax probe hides
     under the longer: (compute + memory + overhead - measured) / shorter, clamped to
     [0, 1], with compute and memory as the model times a softmax of that shape (its flops,
-    exps and reciprocals at the calibrated rates; its input read and output written at
-    the L3's)."""
+    exps and reciprocals at the calibrated rates, the shorter of the last two partly under
+    the longer by the reciprocal overlap; its input read and output written at the
+    L3's)."""
     op = ops.Softmax(rows, ROW_PROBE_COLS, dtype="fp32")
     data_bytes = 4.0 * rows * ROW_PROBE_COLS
     value = {name: m.value for name, m in by_name.items()}
     measured_s = 2.0 * data_bytes / probe.value
-    compute_s = (op.flops() / value["vector"] + op.transcendentals() / value["transcendental"]
-                 + op.reciprocals() / value["reciprocal"])
+    compute_s = op.flops() / value["vector"] + overlapped(
+        op.transcendentals() / value["transcendental"], op.reciprocals() / value["reciprocal"],
+        value["reciprocal_overlap"])
     memory_s = (data_bytes / value["l3_read"]
                 + data_bytes / write_bandwidth(value["l3_copy"], value["l3_read"]))
     hidden = _hidden_share(compute_s, memory_s, measured_s - value["overhead"])
@@ -696,9 +699,10 @@ def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[M
                                 rows, plan.stream_rows, peak, per_output)
                 for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
                                           ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
+    reciprocal = by_name["reciprocal_overlap"] = _reciprocal_overlap(by_name)
     measurements += (peak, per_output, *overlaps,
                      _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
-                     _reciprocal_overlap(by_name),
+                     reciprocal,
                      _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]
                                                        for level in ("l3", "l3_span", "dram"))),
                      *_cold_overhead(by_name["overhead"],

@@ -4,8 +4,8 @@ with the same op IR and the calibrated host chip, and report predicted vs measur
 Disjointness rule: calibration runs the public kernels only at the shapes listed in
 `calibrate.CALIBRATION_SHAPES` (square GEMMs of `GEMM_SIZES`, the first of them with the
 short inner dimensions `SHORT_KS`, the streamed decode GEMMs of `STREAM_GEMM_ROWS` and
-`STREAM_GEMV_ROWS` rows x `STREAM_GEMM_K`, embedding bags pooling `GATHER_POOLING` rows, softmax rows of
-`ROW_PROBE_COLS`) besides its memory microbenchmarks (`kernels.membench`); no validation
+`STREAM_GEMV_ROWS` rows x `STREAM_GEMM_K`, embedding bags pooling `GATHER_POOLING` rows,
+softmax rows of `ROW_PROBE_COLS`) besides its memory microbenchmarks (`kernels.membench`); no validation
 case has any of those shapes, row lengths or poolings (a test checks). Nothing measured here is
 written back anywhere: the chip file is read, never changed. Cases with embedding lookups
 cycle through several sets of indices (`benches.timing.input_sets`), so that a call's rows
@@ -245,18 +245,24 @@ more rounds, up to this many times those asked for."""
 
 @dataclass(frozen=True)
 class Validation:
-    """The results, and which of the chips given (one per calibrated host state) they were
-    predicted with and compared against."""
+    """The results, which of the chips given (one per calibrated host state) they were
+    predicted with and compared against, and the host speeds read before the first round
+    and after each (DRAM reads over the first chip's)."""
 
     chip_index: int
     results: list[CaseResult]
+    speeds: list[float]
+
+
+def speeds_against(speeds: Sequence[float], chips: Sequence[Chip], chip: Chip) -> list[float]:
+    """DRAM reads over the first of ``chips``' DRAM bandwidth as reads over ``chip``'s."""
+    scale = chips[0].main_memory.bandwidth_bytes_per_s / chip.main_memory.bandwidth_bytes_per_s
+    return [speed * scale for speed in speeds]
 
 
 def state_rounds(speeds: Sequence[float], chips: Sequence[Chip]) -> list[list[bool]]:
     """``matched_rounds`` for each chip, ``speeds`` being DRAM reads over the first chip's."""
-    first = chips[0].main_memory.bandwidth_bytes_per_s
-    return [matched_rounds([speed * first / chip.main_memory.bandwidth_bytes_per_s
-                            for speed in speeds]) for chip in chips]
+    return [matched_rounds(speeds_against(speeds, chips, chip)) for chip in chips]
 
 
 def run_cases(cases: Sequence[Case], chips: Sequence[Chip], rounds: int,
@@ -303,7 +309,7 @@ def run_cases(cases: Sequence[Case], chips: Sequence[Chip], rounds: int,
         graph = time_graph(nodes, chips[index])
         results.append(CaseResult(case.group, case.kind, case.name, float(graph.total_s),
                                   kept.median_s, kept.spread, graph.bound, kept.rounds))
-    return Validation(index, results)
+    return Validation(index, results, speeds)
 
 
 def summarize(results: Sequence[CaseResult]) -> list[Summary]:

@@ -128,7 +128,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     overhead_s = _overhead_s(op, chip, residency)
     overlap = ((chip.matvec_overlap if op.matrix_vector else chip.matrix_overlap)
                if op.engine == "matrix" else chip.row_overlap if op.row_wise else 1.0)
-    work_s = _overlapped(compute_s, memory_s, overlap)
+    work_s = overlapped(compute_s, memory_s, overlap)
     busy_s = np.maximum(work_s, network_s)
     bound = np.select(
         [overhead_s > busy_s, network_s > work_s, compute_s >= memory_s],
@@ -144,10 +144,10 @@ def _special_s(op: Op, chip: Chip) -> float:
     the share of the shorter that the chip's ``reciprocal_overlap`` leaves unhidden."""
     exp_s = op.transcendentals() / (chip.transcendental_per_s * chip.compute_efficiency)
     reciprocal_s = op.reciprocals() / (chip.reciprocal_per_s * chip.compute_efficiency)
-    return _overlapped(exp_s, reciprocal_s, chip.reciprocal_overlap)
+    return overlapped(exp_s, reciprocal_s, chip.reciprocal_overlap)
 
 
-def _overlapped(first_s: float, second_s: float, overlap: float) -> float:
+def overlapped(first_s: float, second_s: float, overlap: float) -> float:
     """Two times of which the share ``overlap`` of the shorter runs under the longer."""
     return (np.maximum(first_s, second_s)
             + (1.0 - overlap) * np.minimum(first_s, second_s))

@@ -127,26 +127,18 @@ def validate_command(chip_name: str, quick: bool, output_path: str | None,
         from benches.plots import check_plot_path
         check_plot_path(plot_path)
     from benches.calibrate import dram_speed, drift
-    from benches.validate import all_cases, run_cases, summarize  # imports numba
+    from benches.validate import all_cases, run_cases, speeds_against, summarize  # imports numba
 
     cases = all_cases(quick)
     rounds = QUICK_ROUNDS if quick else FULL_ROUNDS
     before = [drift(chip) for chip in chips]
-    speeds: list[float] = []
-    read_speed = dram_speed(chips[0])
-
-    def host_speed() -> float:
-        speeds.append(read_speed())
-        return speeds[-1]
-
     with click.progressbar(length=len(cases) + rounds, label="validating", file=sys.stderr,
                            item_show_func=lambda label: label) as bar:
         validation = run_cases(cases, chips, rounds, lambda label: bar.update(1, label),
-                               host_speed)
-    rounds = len(speeds) - 1  # more than asked when too few ran on the host as calibrated
+                               dram_speed(chips[0]))
+    rounds = len(validation.speeds) - 1  # more than asked when too few ran as calibrated
     chip, results = chips[validation.chip_index], validation.results
-    speeds = [speed * chips[0].main_memory.bandwidth_bytes_per_s
-              / chip.main_memory.bandwidth_bytes_per_s for speed in speeds]
+    speeds = speeds_against(validation.speeds, chips, chip)
     drifts = [_drift_row("before", before[validation.chip_index]),
               _drift_row("after", drift(chip))]
     rows = [_case_row(result) for result in results]

@@ -435,7 +435,7 @@ def test_row_overlap_is_the_hidden_share_of_the_shorter_side(measured_us, overla
     rates = {  # compute 400 us (flops, exps 200 + 200), memory 200 us
         "vector": softmax.flops() / 200e-6, "transcendental": softmax.transcendentals() / 200e-6,
         "reciprocal": 1e9, "l3_read": data / 100e-6,
-        "l3_copy": 2 * data / 200e-6, "overhead": 0.0}
+        "l3_copy": 2 * data / 200e-6, "overhead": 0.0, "reciprocal_overlap": 0.5}
     by_name = {name: Measurement(name, value, "", 0.1, "") for name, value in rates.items()}
     probe = Measurement("row_softmax", 2 * data / (measured_us * 1e-6), units.BYTES_PER_S, 0.3, "")
     measured = _row_overlap(probe, rows, by_name)
