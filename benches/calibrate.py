@@ -514,13 +514,14 @@ class Drift:
     overhead: float
 
 
-def drift(chip, scale: Scale = Scale()) -> Drift:
+def drift(chips: Sequence, scale: Scale = Scale()) -> list[Drift]:
     """Re-measure five calibration microbenchmarks (GEMM, FMA, exp, DRAM read, the warm cost
-    of a tiny kernel call) and compare them with the figures in ``chip`` (a calibrated host
-    file), as speeds: for the GEMM its predicted time from peak and per-output cost over the
-    measured one, for the call its calibrated cost over the measured one. A shared
-    machine's speed wanders by tens of percent within minutes; validation reports this
-    beside its errors, and never uses it to adjust a prediction."""
+    of a tiny kernel call) once and compare them with the figures in each of ``chips``
+    (calibrated host files, one per host state), as speeds: for the GEMM its predicted time
+    from peak and per-output cost over the measured one, for the call its calibrated cost
+    over the measured one. A shared machine's speed wanders by tens of percent within
+    minutes; validation reports this beside its errors, and never uses it to adjust a
+    prediction."""
     import numba
 
     threads = numba.get_num_threads()
@@ -529,12 +530,15 @@ def drift(chip, scale: Scale = Scale()) -> Drift:
         [_gemm("gemm_0", size, size), _vector(threads), _special("transcendental", threads),
          _dram_read(scale, threads), _overhead()], scale.drift_rounds)
     flops = 2.0 * size**3
-    predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
-    return Drift(predicted_s / (flops / gemm.value),
-                 vector.value / chip.vector_flops_per_s,
-                 exp.value / chip.transcendental_per_s,
-                 dram.value / chip.main_memory.bandwidth_bytes_per_s,
-                 chip.op_overhead_s / overhead.value)
+
+    def against(chip) -> Drift:
+        predicted_s = flops / chip.peak_flops_per_s("fp32") + size * size * chip.dot_overhead_s
+        return Drift(predicted_s / (flops / gemm.value),
+                     vector.value / chip.vector_flops_per_s,
+                     exp.value / chip.transcendental_per_s,
+                     dram.value / chip.main_memory.bandwidth_bytes_per_s,
+                     chip.op_overhead_s / overhead.value)
+    return [against(chip) for chip in chips]
 
 
 def dram_speed(chip, scale: Scale = Scale()) -> Callable[[], float]:

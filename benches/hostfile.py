@@ -42,7 +42,8 @@ def state_path(path: str, state: int) -> str:
     return f"{stem}.state{state}.{suffix}" if dot and "/" not in suffix else f"{path}.state{state}"
 
 
-def _state(calibration: Calibration) -> str:
+def state_name(calibration: Calibration) -> str:
+    """Which host state a calibration describes, in words."""
     if calibration.state == 1:
         return "the host's commonest state"
     return f"the host's state {calibration.state} of {calibration.states}"
@@ -61,7 +62,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     lines = [f"{HEADER} on {c.date}.",
              "# Microbenchmarks only (median of >= 5 interleaved rounds after warm-up; spread = "
              "(max - min) / median),",
-             f"# over the {c.rounds_kept} of {c.rounds} rounds run in {_state(c)}"
+             f"# over the {c.rounds_kept} of {c.rounds} rounds run in {state_name(c)}"
              f" (DRAM read within {HOST_TOLERANCE:.0%} of the rate most of them are near;",
              "# the overhead_flushed probes time their own calls over all rounds):"]
     for m in c.measurements:
@@ -100,7 +101,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     lines += [
         'name = "host"',
         f'description = "This host, calibrated: {system.cpu_model}, {c.threads} threads'
-        f'{f", {_state(c)}" if c.states > 1 else ""}"',
+        f'{f", {state_name(c)}" if c.states > 1 else ""}"',
         "hypothetical = false",
         'gathers = "latency"',
         f'source = "measured by seedchip calibrate on {c.date} ({system.cpu_model}, '

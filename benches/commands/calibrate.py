@@ -30,7 +30,7 @@ def calibrate_command(output_path: str, output_format: str) -> None:
     Example: seedchip calibrate -o host.toml && seedchip validate --chip host.toml
     """
     from benches.calibrate import calibrate, calibration_steps  # imports numba
-    from benches.hostfile import HEADER, host_chip_toml, state_path
+    from benches.hostfile import HEADER, host_chip_toml, state_name, state_path
     from perfmodel.chip import load_chip
 
     def check(path: str) -> None:
@@ -56,10 +56,8 @@ def calibrate_command(output_path: str, output_format: str) -> None:
          "spread": f"{row['spread']:.0%}", "detail": row["detail"]} for row in rows])
     for calibration in calibrations:
         path = state_path(output_path, calibration.state)
-        which = ("the host's commonest state" if calibration.state == 1
-                 else f"state {calibration.state}")
         click.echo(f"wrote {path}: medians over the {calibration.rounds_kept} of "
-                   f"{calibration.rounds} rounds run in {which} (DRAM reads within "
-                   f"{HOST_TOLERANCE:.0%} of one rate, "
+                   f"{calibration.rounds} rounds run in {state_name(calibration)} (DRAM "
+                   f"reads within {HOST_TOLERANCE:.0%} of one rate, "
                    f"{units.format_quantity(calibration.value('dram_read'), units.BYTES_PER_S)})",
                    err=True)

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from benches.calibrate import (CALIBRATION_SHAPES, GATHER_POOLING, GEMM_SIZES, ROW_PROBE_COLS,
-                               STREAM_GEMM_K, STREAM_GEMM_ROWS, STREAM_GEMV_ROWS, TINY, Calibration, Measurement,
-                               calibrate, calibration_steps)
+                               STREAM_GEMM_K, STREAM_GEMM_ROWS, STREAM_GEMV_ROWS, TINY,
+                               Calibration, Measurement, calibrate, calibration_steps)
 from benches.cli import cli
 from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
@@ -26,7 +26,8 @@ def test_validation_shapes_never_appear_in_calibration():
     assert not CALIBRATION_SHAPES & set(keys)
     square_calibration_gemms = {("gemm", s, s, s) for s in GEMM_SIZES}
     assert not square_calibration_gemms & set(keys)
-    streamed = {("gemm_rows_k", rows, STREAM_GEMM_K) for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)}
+    streamed = {("gemm_rows_k", rows, STREAM_GEMM_K)
+                for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)}
     assert streamed <= CALIBRATION_SHAPES
     assert not {("gemm_rows_k", key[1], key[3]) for key in keys if key[0] == "gemm"} & streamed
     assert ("bag_pooling", GATHER_POOLING) in CALIBRATION_SHAPES
@@ -327,7 +328,12 @@ def test_drift_compares_the_host_now_with_its_chip_file(tmp_path):
     from benches.calibrate import drift
     path = tmp_path / "host.toml"
     path.write_text(host_chip_toml(FAKE, load_chip("host-cpu")), encoding="utf-8")
-    now = drift(load_chip(str(path)), TINY)
+    chip = load_chip(str(path))
+    half = f"{chip.main_memory.bandwidth_bytes_per_s / 2e9} GB/s"
+    slower = load_chip(str(path), {"dram_bandwidth": half})
+    now, against_slower = drift([chip, slower], TINY)  # one measurement, two chip files
+    assert against_slower.dram_read == pytest.approx(2 * now.dram_read, rel=1e-4)
+    assert against_slower.gemm == now.gemm
     assert now.gemm > 0 and now.vector > 0 and now.transcendental > 0 and now.dram_read > 0
     assert now.overhead > 0
 
