@@ -19,11 +19,15 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
   per-core L2, the shared L3, or far larger than L3 (DRAM); triad is reported too;
 - streaming write bandwidth of each level: a copy between two buffers of that total size,
   its time less the reads' (at the read bandwidth) being the writes';
+- cost per loaded element: the same GEMM kernel on one row of x against weights that stay
+  in L2, against the model's multiply-adds and outputs: what each weight costs beyond
+  its multiply-add (its way through the core's loads), which few-row products pay once
+  whatever their rows;
 - matrix overlap: the same GEMM kernel on a decode shape (`STREAM_GEMM_ROWS` rows of x,
   inner dimension `STREAM_GEMM_K`) whose weights stream from DRAM, against the model's
-  compute and memory times for it: how much of the shorter the kernel hides under the
-  longer; the matrix-vector overlap likewise, from one row of x against the same weights
-  (a decode step at batch 1);
+  compute (the cost per loaded element included) and memory times for it: how much of
+  the shorter the kernel hides under the longer; the matrix-vector overlap likewise,
+  from one row of x against the same weights (a decode step at batch 1);
 - row overlap: the project's softmax kernel over rows of `ROW_PROBE_COLS` floats (input
   and output a quarter of L3 each), against the model's compute and memory times for it:
   how much of the shorter a row-wise op (each row reduced before it is written) hides
@@ -34,6 +38,10 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
   pooled by the project's embedding-bag kernel in bags of `GATHER_POOLING` rows;
   from DRAM, each call reads rows no recent call read (`benches.timing.input_sets`), as a
   new batch's lookups would;
+- the share of a stream larger than L3 that L3 keeps between passes: the one-row GEMV
+  again, its weights `STREAM_L3_MULTIPLE` times the L3, against the model and the DRAM
+  read, as the capacity of a cache that replaces at random
+  (`perfmodel.roofline.retained_share`);
 - the share of L3 that random reads can use: fresh random rows of a table as large as L3,
   against the L3-resident and DRAM gathers;
 - fixed per-op overhead: the mean cost of a call of each public kernel kind on a tiny
@@ -41,7 +49,7 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
 - cold overhead: the same calls, each right after an untimed stream of
   `COLD_FLUSH_L3_MULTIPLES` times the L3 (the interpreter's and the kernels' dispatch code
   and data evicted), from which follow the cost of a wholly cold call and the traffic
-  over which the dispatch state decays (an exponential through the two).
+  over which the dispatch state is evicted (a squared exponential through the three).
 
 Validation (`benches.validate`) must use other shapes; `CALIBRATION_SHAPES` lists what is
 measured here so a test can check the two sets are disjoint.
@@ -52,6 +60,7 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -74,7 +83,8 @@ GATHER_ROW_BYTES = 64
 WIDE_GATHER_ROW_BYTES = 1024
 GATHER_POOLING = 16  # rows per bag of the gather probes: no validation bag pools 16
 OVERHEAD_ROUNDS = 50
-COLD_FLUSH_L3_MULTIPLES = (2, 4)  # streams before the cold calls: the second twice the first
+COLD_FLUSH_L3_MULTIPLES = (0.5, 2, 4)  # streams before the cold calls, in L3s
+STREAM_L3_MULTIPLE = 2  # the stream-retention GEMV's weights are twice the L3
 ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
@@ -161,14 +171,14 @@ def _gemm(name: str, size: int, k: int) -> Probe:
                        units.FLOP_PER_S, f"kernels.linear fp32 {size}x{size}x{k}")
 
 
-def _stream_weight_rows(weight_bytes: int) -> int:
-    """Rows of the streamed GEMM's weight matrix for ``weight_bytes`` of weights."""
+def _weight_rows(weight_bytes: int) -> int:
+    """Rows of a decode-shaped GEMM's weight matrix for ``weight_bytes`` of weights."""
     return max(1, weight_bytes // (4 * STREAM_GEMM_K))
 
 
-def _gemm_stream(name: str, rows: int, weights: np.ndarray) -> Probe:
-    """A decode-shaped GEMM of ``rows`` rows of x whose ``weights`` (beyond the caches)
-    stream from DRAM on every call."""
+def _decode_gemm(name: str, rows: int, weights: np.ndarray, where: str) -> Probe:
+    """A decode-shaped GEMM of ``rows`` rows of x against ``weights`` (``where`` they
+    live: beyond the caches, streamed from DRAM on every call, or in one)."""
     import kernels
 
     n = weights.shape[0]
@@ -176,7 +186,26 @@ def _gemm_stream(name: str, rows: int, weights: np.ndarray) -> Probe:
     return _rate_probe(name, lambda: kernels.linear(x, weights),
                        2.0 * rows * n * STREAM_GEMM_K, units.FLOP_PER_S,
                        f"kernels.linear fp32 {rows}x{STREAM_GEMM_K} @ "
-                       f"[{n}, {STREAM_GEMM_K}], weights streamed from DRAM")
+                       f"[{n}, {STREAM_GEMM_K}], weights {where}")
+
+
+def _element_overhead(gemv: Measurement, n: int, peak: Measurement, per_output: Measurement,
+                      overhead: Measurement) -> Measurement:
+    """What each weight of a matrix op costs beyond its multiply-add: the L2-resident GEMV
+    (``n`` weight rows) less its call overhead, multiply-adds at the peak and outputs, over
+    its weights (clamped at 0). Its weights come from L2 at about the rate its FMAs
+    consume them, and the two add up rather than overlap, so the figure is close to a
+    weight's 4 bytes at the L2 read bandwidth."""
+    flops = 2.0 * n * STREAM_GEMM_K
+    measured_s = flops / gemv.value
+    fma_s, outputs_s = flops / peak.value, n * per_output.value
+    elements = n * STREAM_GEMM_K
+    per_element = max(0.0, (measured_s - overhead.value - fma_s - outputs_s) / elements)
+    return Measurement(
+        "element_overhead", per_element, units.SECONDS, max(gemv.spread, overhead.spread),
+        f"gemv_l2 against the model: measured {measured_s * 1e6:.1f} us, less overhead "
+        f"{overhead.value * 1e6:.1f}, multiply-adds {fma_s * 1e6:.1f} and outputs "
+        f"{outputs_s * 1e6:.1f} us, over its {elements} weights")
 
 
 def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
@@ -188,17 +217,19 @@ def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
 
 
 def _matrix_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_bytes: float,
-                    rows: int, n: int, peak: Measurement, per_output: Measurement) -> Measurement:
+                    rows: int, n: int, peak: Measurement, per_output: Measurement,
+                    per_element: Measurement) -> Measurement:
     """The share of the shorter of compute and memory time that a streamed GEMM (``rows``
     rows of x, ``n`` weight rows; its timing ``stream``) hides under the longer:
     (compute + memory - measured) / shorter, clamped to [0, 1], with compute and memory as
-    the model times them (peak and cost per output; the weights at the DRAM read
-    bandwidth). Read round by round, the weights at that round's DRAM read (``dram``, of
-    ``dram_bytes``), and the median taken of the rounds' shares: the host's DRAM speed
-    moves between rounds by more than a one-row GEMV's compute (a sixth of its memory
-    time), so the shares of medians taken apart mostly measured that move."""
+    the model times them (peak, cost per output and per loaded weight; the weights at the
+    DRAM read bandwidth). Read round by round, the weights at that round's DRAM read
+    (``dram``, of ``dram_bytes``), and the median taken of the rounds' shares: the host's
+    DRAM speed moves between rounds by more than a one-row GEMV's compute (a sixth of its
+    memory time), so the shares of medians taken apart mostly measured that move."""
     flops = 2.0 * rows * n * STREAM_GEMM_K
-    compute_s = flops / peak.value + rows * n * per_output.value
+    compute_s = (flops / peak.value + rows * n * per_output.value
+                 + n * STREAM_GEMM_K * per_element.value)
     memory_s = [4.0 * n * STREAM_GEMM_K * dram_s / dram_bytes for dram_s in dram.samples]
     hidden = statistics.median(_hidden_share(compute_s, memory, measured)
                                for memory, measured in zip(memory_s, stream.samples))
@@ -350,6 +381,42 @@ def _read(name: str, buffer_bytes: int, threads: int, detail: str) -> Probe:
                        f"read {repeats}x")
 
 
+def _memory_time(work_s: float, compute_s: float, overlap: float) -> float:
+    """The memory time for which the model's work time (`roofline.overlapped` of compute
+    and memory with ``overlap``) is ``work_s``; 0 when compute alone accounts for it."""
+    if work_s >= (2.0 - overlap) * compute_s:  # memory the longer
+        return work_s - (1.0 - overlap) * compute_s
+    return max(0.0, (work_s - compute_s) / (1.0 - overlap)) if overlap < 1.0 else 0.0
+
+
+def _stream_capacity(probe: Timing, n: int, dram: Timing, dram_bytes: float,
+                     by_name: dict[str, Measurement]) -> Measurement:
+    """The stream capacity of L3: what a randomly replacing cache must hold to keep, of the
+    one-row GEMV whose ``n`` weight rows are ``STREAM_L3_MULTIPLE`` times the L3
+    (``probe``), the share L3 kept between its calls (`perfmodel.roofline.retained_share`
+    read backwards: C = F (1 - h) / -ln h). Each round's share h: the model read
+    backwards, its memory time (`_memory_time`, from the call less its overhead, the
+    model's compute and the matrix-vector overlap) over the weights' time at that
+    round's DRAM read, taken from 1; the median of the rounds', within [0.001, 0.999].
+    The kernel itself rather than a plain read: on this host 48 MiB read over and over
+    kept 70% between passes, the 50 MB GEMV of validation half that."""
+    flops = 2.0 * n * STREAM_GEMM_K
+    compute_s = (flops / by_name["matrix_peak"].value + n * by_name["dot_overhead"].value
+                 + n * STREAM_GEMM_K * by_name["element_overhead"].value)
+    overlap, overhead_s = by_name["matvec_overlap"].value, by_name["overhead"].value
+    stream_bytes = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)  # weights, x and y
+    shares = [1.0 - _memory_time(measured_s - overhead_s, compute_s, overlap)
+              / (stream_bytes * dram_s / dram_bytes)
+              for measured_s, dram_s in zip(probe.samples, dram.samples)]
+    kept = float(np.clip(statistics.median(shares), 1e-3, 0.999))
+    return Measurement(
+        "l3_stream_capacity", stream_bytes * (1.0 - kept) / -math.log(kept), units.BYTES,
+        max(probe.spread, dram.spread),
+        f"gemv_l3_stream against the model and dram_read, round by round: {kept:.0%} of its "
+        f"{units.format_quantity(stream_bytes, units.BYTES, binary=True)} kept in L3 "
+        "between calls (median), as a randomly replacing cache of this capacity keeps")
+
+
 def _copy(name: str, pair_bytes: int, threads: int, detail: str) -> Probe:
     """Copy one buffer into another, the two together ``pair_bytes``."""
     from kernels.membench import stream_copy_repeat
@@ -469,22 +536,30 @@ def _flushed_overhead(name: str, flush: np.ndarray) -> Probe:
     return Probe(run, result)
 
 
-def _cold_overhead(hot: Measurement, near: Measurement, far: Measurement,
-                   near_bytes: float) -> tuple[Measurement, Measurement]:
-    """The cost of a wholly cold call and the traffic over which the dispatch state decays,
-    from the warm cost and the costs after ``near_bytes`` and twice that of traffic: with
-    extra(t) = A (1 - exp(-t / decay)), the share surviving ``near_bytes`` is u =
-    extra(far) / extra(near) - 1 (clamped to [0.01, 0.99]), A = extra(near) / (1 - u). No
-    measured extra: a cold call costs what a warm one does."""
-    near_extra, far_extra = near.value - hot.value, far.value - hot.value
-    survives = float(np.clip(far_extra / near_extra - 1.0, 0.01, 0.99)) if near_extra > 0 else 0.5
-    extra_s = max(near_extra, 0.0) / (1.0 - survives)
-    decay_bytes = near_bytes / -np.log(survives)
-    spread = max(hot.spread, near.spread, far.spread)
-    detail = (f"{hot.name} {hot.value * 1e6:.1f} us, {near.name} {near.value * 1e6:.1f} us, "
-              f"{far.name} {far.value * 1e6:.1f} us: an exponential through the extra costs")
-    return (Measurement("cold_overhead", hot.value + extra_s, units.SECONDS, spread, detail),
-            Measurement("cold_overhead_traffic", float(decay_bytes), units.BYTES, spread, detail))
+def _cold_overhead(hot: Measurement,
+                   flushed: Sequence[tuple[float, Measurement]]) -> tuple[Measurement, ...]:
+    """The cost of a wholly cold call and the traffic over which the dispatch state is
+    evicted, from the warm cost and the costs after each traffic of ``flushed`` (bytes,
+    cost): the curve extra(t) = A (1 - exp(-(t / decay)^2)) with the least squared
+    error, A from each candidate decay in closed form. Squared, not plain, exponential:
+    the dispatch state stays in L3 until the traffic nears its size (on this host the
+    extra cost after 2, 4, 8, 16, 32, 64 and 128 MiB: 1.3, 1.4, 2.5, 11, 40, 60 and
+    85 us), which an exponential through the two larger ones put at 20 us after 16 MiB.
+    No measured extra: a cold call costs what a warm one does."""
+    traffic = np.array([t for t, _ in flushed])
+    extra = np.array([m.value - hot.value for _, m in flushed])
+    decays = np.geomspace(traffic.min() / 4, traffic.max() * 4, 400)
+    shares = -np.expm1(-(traffic[None, :] / decays[:, None]) ** 2)
+    scales = np.maximum((shares * extra).sum(axis=1) / (shares ** 2).sum(axis=1), 0.0)
+    best = int(np.argmin(((scales[:, None] * shares - extra) ** 2).sum(axis=1)))
+    spread = max(m.spread for m in (hot, *(m for _, m in flushed)))
+    detail = (f"{hot.name} {hot.value * 1e6:.1f} us, "
+              + ", ".join(f"{m.name} {m.value * 1e6:.1f} us" for _, m in flushed)
+              + ": A (1 - exp(-(traffic / decay)^2)) through the extra costs (least squares)")
+    return (Measurement("cold_overhead", hot.value + float(scales[best]), units.SECONDS,
+                        spread, detail),
+            Measurement("cold_overhead_traffic", float(decays[best]), units.BYTES, spread,
+                        detail))
 
 
 def _l3_bytes(system: SystemInfo) -> int:
@@ -581,6 +656,8 @@ class _Plan:
     gemm_size: int  # the GEMMs whose line gives the peak and cost per output
     l3_bytes: int
     stream_rows: int
+    cached_rows: int  # weight rows of the L2-resident GEMV
+    retained_rows: int  # weight rows of the GEMV twice the L3
     row_probe_rows: int
     cold_flush_floats: int
     steps: tuple[tuple[str, Callable[[], Probe]], ...]
@@ -595,20 +672,30 @@ def _plan(scale: Scale) -> _Plan:
     l2_bytes = (l2.size_bytes if l2 else 256 * 2**10) * threads
     l3_bytes = _l3_bytes(system)
     dram = _dram_buffer_bytes(scale, l3_bytes)
-    stream_rows = _stream_weight_rows(dram // 4)
+    stream_rows = _weight_rows(dram // 4)
+    cached_rows = _weight_rows(l2_bytes // 2)
+    retained_rows = _weight_rows(STREAM_L3_MULTIPLE * l3_bytes)
     l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
     row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
-    cold_flush_floats = min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4
-    flush = functools.cache(lambda: _floats(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES)))
-    stream_weights = functools.cache(
-        lambda: _floats(stream_rows * STREAM_GEMM_K).reshape(stream_rows, STREAM_GEMM_K))
+    cold_flush_floats = int(min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4)
+    flush = functools.cache(
+        lambda: _floats(int(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES))))
+    stream_weights, cached_weights, retained_weights = (
+        functools.cache(lambda rows=rows: _floats(rows * STREAM_GEMM_K).reshape(rows, -1))
+        for rows in (stream_rows, cached_rows, retained_rows))
     steps = (
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
         *((f"gemm k{k}", lambda k=k: _gemm(f"gemm_k{k}", scale.gemm_sizes[0], k))
           for k in SHORT_KS),
-        ("gemm stream", lambda: _gemm_stream("gemm_stream", STREAM_GEMM_ROWS, stream_weights())),
-        ("gemv stream", lambda: _gemm_stream("gemv_stream", STREAM_GEMV_ROWS, stream_weights())),
+        *((f"{name.replace('_', ' ')}", lambda name=name, rows=rows, weights=weights, where=where:
+           _decode_gemm(name, rows, weights(), where))
+          for name, rows, weights, where in (
+              ("gemm_stream", STREAM_GEMM_ROWS, stream_weights, "streamed from DRAM"),
+              ("gemv_stream", STREAM_GEMV_ROWS, stream_weights, "streamed from DRAM"),
+              ("gemv_l2", STREAM_GEMV_ROWS, cached_weights, "in L2 (half of it per thread)"),
+              ("gemv_l3_stream", STREAM_GEMV_ROWS, retained_weights,
+               f"{STREAM_L3_MULTIPLE} x L3, a share kept in L3 between calls"))),
         ("row softmax", lambda: _row_softmax(row_probe_rows)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
@@ -638,11 +725,11 @@ def _plan(scale: Scale) -> _Plan:
         ("overhead", _overhead),
         *((f"overhead after {multiple} x L3",
            lambda multiple=multiple: _flushed_overhead(
-               f"overhead_flushed_{multiple}x", flush()[:cold_flush_floats * multiple]))
+               f"overhead_flushed_{multiple:g}x", flush()[:int(cold_flush_floats * multiple)]))
           for multiple in COLD_FLUSH_L3_MULTIPLES),
     )
-    return _Plan(system, threads, scale.gemm_sizes[0], l3_bytes, stream_rows, row_probe_rows,
-                 cold_flush_floats, steps)
+    return _Plan(system, threads, scale.gemm_sizes[0], l3_bytes, stream_rows, cached_rows,
+                 retained_rows, row_probe_rows, cold_flush_floats, steps)
 
 
 def calibration_steps(scale: Scale = Scale()) -> int:
@@ -660,16 +747,18 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
 
     The GEMM measurements are named gemm_0, gemm_1, ... in the order of ``scale.gemm_sizes``,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
-    matrix_overlap and matvec_overlap, from gemm_stream and gemv_stream against them and
-    dram_read, row_overlap, from row_softmax, reciprocal_overlap, from the special probes,
-    l3_gather_capacity, from the gathers, and cold_overhead and cold_overhead_traffic, from
+    element_overhead, from gemv_l2 against them and the overhead, matrix_overlap and
+    matvec_overlap, from gemm_stream and gemv_stream against all three and dram_read,
+    l3_stream_capacity, from gemv_l3_stream against them and dram_read, row_overlap, from
+    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
+    gathers, and cold_overhead and cold_overhead_traffic, from
     the overheads, come last (derived, not probes).
 
     One calibration per host state the rounds ran in (``benches.timing.host_states``, told
     by each round's DRAM read; the commonest first, any other only with at least
     MIN_KEPT_ROUNDS rounds), every figure the median over that state's rounds, so that each
     describes one host; validation compares each case with the state its rounds ran in.
-    The exceptions are the two flushed overheads (and so the cold overhead): they time
+    The exceptions are the flushed overheads (and so the cold overhead): they time
     their own calls, the untimed re-warming ones included, and span all rounds.
     """
     plan = _plan(scale)
@@ -699,18 +788,24 @@ def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[M
     peak, per_output = _matrix_fit([(size, by_name["gemm_0"]),
                                     *((k, by_name[f"gemm_k{k}"]) for k in SHORT_KS)])
     dram_bytes = by_name["dram_read"].value * timing["dram_read"].median_s  # read per call
-    overlaps = (_matrix_overlap(name, probe, timing[probe], timing["dram_read"], dram_bytes,
-                                rows, plan.stream_rows, peak, per_output)
-                for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
-                                          ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
+    per_element = _element_overhead(by_name["gemv_l2"], plan.cached_rows, peak, per_output,
+                                    by_name["overhead"])
+    overlaps = tuple(
+        _matrix_overlap(name, probe, timing[probe], timing["dram_read"], dram_bytes, rows,
+                        plan.stream_rows, peak, per_output, per_element)
+        for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
+                                  ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
+    model = {m.name: m for m in (peak, per_output, per_element, *overlaps, by_name["overhead"])}
     reciprocal = by_name["reciprocal_overlap"] = _reciprocal_overlap(by_name)
-    measurements += (peak, per_output, *overlaps,
+    measurements += (peak, per_output, per_element, *overlaps,
+                     _stream_capacity(timing["gemv_l3_stream"], plan.retained_rows,
+                                      timing["dram_read"], dram_bytes, model),
                      _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
                      reciprocal,
                      _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]
                                                        for level in ("l3", "l3_span", "dram"))),
-                     *_cold_overhead(by_name["overhead"],
-                                     *(by_name[f"overhead_flushed_{multiple}x"]
-                                       for multiple in COLD_FLUSH_L3_MULTIPLES),
-                                     4.0 * plan.cold_flush_floats * COLD_FLUSH_L3_MULTIPLES[0]))
+                     *_cold_overhead(by_name["overhead"], [
+                         (4.0 * int(plan.cold_flush_floats * multiple),
+                          by_name[f"overhead_flushed_{multiple:g}x"])
+                         for multiple in COLD_FLUSH_L3_MULTIPLES]))
     return tuple(measurements)

@@ -70,7 +70,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                      f"  spread {m.spread:5.1%}  {m.detail}")
 
     def level(name: str, kind: str, capacity: float, prefix: str,
-              gather_capacity: float | None = None) -> list[str]:
+              gather_capacity: float | None = None,
+              stream_capacity: float | None = None) -> list[str]:
         bandwidth = c.value(f"{prefix}_read")
         gather = c.value(f"{prefix}_gather")
         efficiency = min(1.0, gather / bandwidth)
@@ -80,13 +81,16 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                 f"capacity = {_q(capacity, units.BYTES)}",
                 *([f"gather_capacity = {_q(gather_capacity, units.BYTES)}"]
                   if gather_capacity is not None else []),
+                *([f"stream_capacity = {_q(stream_capacity, units.BYTES)}"]
+                  if stream_capacity is not None else []),
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"write_bandwidth = {_q(write, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
                 f"gather_efficiency = {efficiency:.4g}",
                 f"gather_tail_efficiency = {tail:.4g}",
-                f'source = "measured: {prefix}_read, _copy, _gather and _gather_wide (see the '
-                'comments at the top)"']
+                f'source = "measured: {prefix}_read, _copy, _gather and _gather_wide'
+                f'{" (capacities: _gather_capacity, _stream_capacity)" if stream_capacity else ""}'
+                ' (see the comments at the top)"']
 
     memory = []
     if l2:
@@ -95,7 +99,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                         gather_capacity=l2.size_bytes if private else None)
     if l3:
         memory += level("L3", "cache", l3.size_bytes, "l3",
-                        gather_capacity=c.value("l3_gather_capacity"))
+                        gather_capacity=c.value("l3_gather_capacity"),
+                        stream_capacity=c.value("l3_stream_capacity"))
     memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,
                     "dram")
     lines += [
@@ -110,6 +115,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         "", "[compute]",
         f"fp32 = {_q(c.value('matrix_peak'), units.FLOP_PER_S)}",
         f"dot_overhead = {_q(c.value('dot_overhead'), units.SECONDS)}",
+        f"element_overhead = {_q(c.value('element_overhead'), units.SECONDS)}",
         f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
         f"matvec_overlap = {c.value('matvec_overlap'):.3g}",
         f"row_overlap = {c.value('row_overlap'):.3g}",
@@ -122,8 +128,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"cold_overhead = {_q(c.value('cold_overhead'), units.SECONDS)}",
         f"cold_overhead_traffic = {_q(c.value('cold_overhead_traffic'), units.BYTES)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
-        'how much of its compute and memory a streamed GEMM, a streamed matrix-vector product and a '
-        'row-wise softmax overlap, FMA, '
+        'cost per loaded weight (a GEMV in L2), how much of its compute and memory a streamed '
+        'GEMM, a streamed matrix-vector product and a row-wise softmax overlap, FMA, '
         'exp and reciprocal throughput and how much of one runs under the other, and the fixed '
         'cost of a kernel call, warm and after streams that evict its dispatch code"',
         *memory,

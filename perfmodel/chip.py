@@ -53,6 +53,9 @@ class MemoryLevel:
     gather_tail_efficiency: float = DEFAULT_GATHER_TAIL_EFFICIENCY
     write_bandwidth_bytes_per_s: float | None = None  # None: as fast as reads
     gather_capacity_bytes: float | None = None  # None: all of capacity_bytes
+    # what a stream larger than the level finds kept between two passes, as the capacity
+    # of a randomly replacing cache (see roofline.retained_share); None: none of it (LRU)
+    stream_capacity_bytes: float | None = None
 
     @property
     def on_chip(self) -> bool:
@@ -125,6 +128,8 @@ class Chip:
     price_is_estimate: bool
     sources: Mapping[str, str] = field(default_factory=dict)
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
+    # per element a matrix op loads into its units (Op.loaded_elements), beyond its FMAs
+    element_overhead_s: float = 0.0
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     # the same for a matrix-vector product (Op.matrix_vector: each weight used once)
     matvec_overlap: float = 1.0
@@ -134,7 +139,7 @@ class Chip:
     reciprocal_overlap: float = 0.0
     # A host that runs its dispatch code on the caches its ops stream through (a CPU)
     # pays more per call once that traffic has evicted the code and its data: up to
-    # cold_op_overhead_s, the evicted share growing as 1 - exp(-traffic / decay bytes)
+    # cold_op_overhead_s, the evicted share growing as 1 - exp(-(traffic / decay bytes)^2)
     # (None: every call costs op_overhead_s; see roofline)
     cold_op_overhead_s: float | None = None
     cold_overhead_traffic_bytes: float | None = None
@@ -196,6 +201,7 @@ _TOP_LEVEL_OVERRIDES = {
     "compute_efficiency": ("compute", "efficiency"),
     "overhead": ("compute", "overhead"),
     "dot_overhead": ("compute", "dot_overhead"),
+    "element_overhead": ("compute", "element_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
     "matvec_overlap": ("compute", "matvec_overlap"),
     "row_overlap": ("compute", "row_overlap"),
@@ -214,7 +220,8 @@ _TOP_LEVEL_OVERRIDES = {
     "link_latency": ("link", "latency"),
     "max_chips": ("link", "max_chips"),
 }
-_LEVEL_FIELDS = ("capacity", "gather_capacity", "bandwidth", "write_bandwidth", "transaction",
+_LEVEL_FIELDS = ("capacity", "gather_capacity", "stream_capacity", "bandwidth",
+                 "write_bandwidth", "transaction",
                  "efficiency", "gather_efficiency", "gather_tail_efficiency", "energy", "part",
                  "count")
 _RAW_LEVEL_FIELDS = ("kind", "capacity", "bandwidth", "transaction")
@@ -232,8 +239,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     """Return a copy of a raw chip dict with single fields replaced.
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
-    ``dot_overhead``, ``matrix_overlap``, ``matvec_overlap``, ``row_overlap``,
-    ``reciprocal_overlap``,
+    ``dot_overhead``, ``element_overhead``, ``matrix_overlap``, ``matvec_overlap``,
+    ``row_overlap``, ``reciprocal_overlap``,
     ``cold_overhead``, ``cold_overhead_traffic``, ``vector``, ``transcendental``,
     ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
@@ -242,8 +249,8 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    gather_capacity, write_bandwidth, transaction, efficiency, gather_efficiency,
-    gather_tail_efficiency, energy, part, count; ``<level>`` alone sets
+    gather_capacity, stream_capacity, write_bandwidth, transaction, efficiency,
+    gather_efficiency, gather_tail_efficiency, energy, part, count; ``<level>`` alone sets
     its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
     """
@@ -395,7 +402,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
-                        "overhead", "dot_overhead", "matrix_overlap", "matvec_overlap",
+                        "overhead", "dot_overhead", "element_overhead", "matrix_overlap",
+                        "matvec_overlap",
                         "row_overlap",
                         "reciprocal_overlap", "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
@@ -433,6 +441,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=op_overhead_s,
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),
+        element_overhead_s=compute.quantity("element_overhead", units.SECONDS, 0.0,
+                                            allow_zero=True),
         matrix_overlap=matrix_overlap,
         matvec_overlap=compute.fraction("matvec_overlap", matrix_overlap, allow_zero=True),
         row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
@@ -519,7 +529,7 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
                                                                   units.BYTES_PER_S),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
     section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "gather_capacity",
-                                             "write_bandwidth", "efficiency",
+                                             "stream_capacity", "write_bandwidth", "efficiency",
                                              "gather_efficiency", "gather_tail_efficiency",
                                              "energy"))
     kind = section.text("kind")
@@ -540,6 +550,7 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
                                                               units.BYTES_PER_S),
         gather_capacity_bytes=section.optional_quantity("gather_capacity", units.BYTES,
                                                         allow_zero=True),
+        stream_capacity_bytes=section.optional_quantity("stream_capacity", units.BYTES),
         energy_j_per_bit=section.optional_quantity("energy", units.JOULES_PER_BIT),
     )
 

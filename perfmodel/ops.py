@@ -155,6 +155,14 @@ class Op:
         is short."""
         return 0.0
 
+    def loaded_elements(self) -> float:
+        """Elements of the operand a matrix op's units load and share among its rows (a
+        Gemm's weights, an attention decode's keys and values). Beyond the multiply-adds
+        each costs a fixed amount on some chips (`Chip.element_overhead_s`: a CPU core's
+        load through its L1 and L2), which dominates when few rows share each element
+        (decode). Zero for ops whose loaded elements each serve many rows."""
+        return 0.0
+
     def operands(self) -> tuple[Operand, ...]:
         raise NotImplementedError
 
@@ -235,6 +243,9 @@ class Gemm(Op):
 
     def dot_products(self) -> float:
         return float(self.batch) * self.m * self.n
+
+    def loaded_elements(self) -> float:
+        return float(self.batch) * self.n * self.k
 
     @property
     def matrix_vector(self) -> bool:
@@ -463,6 +474,11 @@ class AttentionDecode(Op):
         ``key_block`` keys (flash-decoding rescales and adds each block's P V)."""
         blocks = math.ceil((self.context + 1) / self.key_block)
         return float(self.batch) * self.n_heads * (self.context + 1 + blocks * self.head_dim)
+
+    def loaded_elements(self) -> float:
+        """Every cached key and value (and the new token's), each loaded once for all the
+        query heads of its kv head."""
+        return 2.0 * self.batch * (self.context + 1) * self.n_kv_heads * self.head_dim
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)

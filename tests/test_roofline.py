@@ -67,6 +67,56 @@ def test_each_output_dot_product_adds_the_chips_dot_overhead(chip_file):
         pytest.approx(roofline.time(norm, load_chip(chip_file())).compute_s)
 
 
+def test_each_loaded_element_adds_the_chips_element_overhead(chip_file):
+    plain, costly = (load_chip(chip_file(), overrides) for overrides in
+                     ({}, {"element_overhead": "20 ps"}))
+    gemm = ops.Gemm(4, 512, 256, batch=2, dtype="fp32")  # 2 x 512 x 256 weights
+    decode = ops.AttentionDecode(batch=2, context=99, n_heads=8, n_kv_heads=2, head_dim=64,
+                                 dtype="fp32")  # keys and values of 100 tokens, 2 kv heads
+    for op, elements in ((gemm, 2 * 512 * 256), (decode, 2 * 2 * 100 * 2 * 64)):
+        assert op.loaded_elements() == elements
+        assert roofline.time(op, costly).compute_s == pytest.approx(
+            roofline.time(op, plain).compute_s + elements * 20e-12)
+    norm = ops.Norm(256, 512)  # loads nothing into matrix units
+    assert roofline.time(norm, costly).compute_s == \
+        pytest.approx(roofline.time(norm, plain).compute_s)
+
+
+@pytest.mark.parametrize("stream_capacity_mib", [32, 64, 96, 128])
+def test_a_cache_with_a_stream_capacity_keeps_a_share_of_a_larger_stream(chip_file,
+                                                                         stream_capacity_mib):
+    gemv = ops.Gemm(1, 8192, 8192, dtype="bf16")  # 128 MiB of weights > 64 MiB SRAM
+    weights = 8192 * 8192 * 2
+    stream = weights + 2 * 8192 * 2  # with the op's smaller streams (its input and output)
+    chip = load_chip(chip_file(), {"sram_stream_capacity": f"{stream_capacity_mib} MiB"})
+    share = roofline.retained_share(stream, stream_capacity_mib * 2**20)
+    if stream_capacity_mib < 128:
+        assert 0 < share < 1
+        ratio = stream / (stream_capacity_mib * 2**20)
+        assert share == pytest.approx(math.exp(-(1 - share) * ratio))
+    hbm = roofline.time(gemv, chip).levels[1]
+    assert hbm.bytes == pytest.approx(weights * (1 - share))
+    lru = roofline.time(gemv, load_chip(chip_file())).levels[1]
+    assert lru.bytes == weights  # no stream capacity: none of a larger stream stays
+    relu = ops.Elementwise(elements=10**8, function="relu", dtype="fp32")  # 400 MB in and out
+    written = roofline.time(relu, chip).levels[1].bytes - 4e8 * (1 - roofline.retained_share(
+        8e8, stream_capacity_mib * 2**20))
+    assert written == pytest.approx(4e8)  # outputs are written back whatever the cache keeps
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.1, 50.0), st.floats(0.1, 50.0))
+def test_the_retained_share_solves_its_equation_and_falls_with_the_stream(ratio, other):
+    share = roofline.retained_share(ratio * 1e6, 1e6)
+    assert 0.0 <= share <= 1.0
+    if ratio <= 1.0:
+        assert share == 1.0
+    else:
+        assert share == pytest.approx(math.exp(-(1.0 - share) * ratio), abs=1e-9)
+    if other > ratio:
+        assert roofline.retained_share(other * 1e6, 1e6) <= share
+
+
 def test_reciprocals_cost_the_chips_reciprocal_rate_or_its_transcendental_rate(chip_file):
     silu = ops.Elementwise(elements=10**9, function="silu", dtype="fp32")
     chip = load_chip(chip_file())
@@ -145,7 +195,7 @@ def test_a_call_after_traffic_pays_the_evicted_share_of_the_cold_overhead(chip_f
     gemv = ops.Gemm(1, 5000, 5000, dtype="fp32")  # 100 MB of weights, 40 kB of activations
     assert roofline.touched_bytes(gemv) == pytest.approx(100e6, rel=1e-3)
     alone = roofline.time(gemv, chip)  # run on its own: its own bytes between two calls
-    assert alone.overhead_s == pytest.approx(10e-6 + 80e-6 * (1 - math.exp(-2)), rel=1e-3)
+    assert alone.overhead_s == pytest.approx(10e-6 + 80e-6 * (1 - math.exp(-4)), rel=1e-3)
     after_nothing = roofline.time(gemv, chip, roofline.Residency(traffic_between_calls_bytes=0))
     assert after_nothing.overhead_s == pytest.approx(10e-6)
     plain = load_chip(chip_file(), {"overhead": "10 us"})  # no cold overhead: never more

@@ -92,6 +92,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "dot_overhead_s", "value": chip.dot_overhead_s, "dimension": units.SECONDS,
          "source": compute_source},
+        {"field": "element_overhead_s", "value": chip.element_overhead_s,
+         "dimension": units.SECONDS, "source": compute_source},
         {"field": "matrix_overlap", "value": chip.matrix_overlap, "dimension": units.RATIO,
          "source": compute_source},
         {"field": "matvec_overlap", "value": chip.matvec_overlap, "dimension": units.RATIO,
@@ -121,6 +123,9 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
              "dimension": units.BYTES, "source": level_source},
             {"field": f"{prefix}.gather_capacity_bytes", "value": level.shared_capacity_bytes,
              "dimension": units.BYTES, "source": level_source},
+            *([{"field": f"{prefix}.stream_capacity_bytes", "value": level.stream_capacity_bytes,
+                "dimension": units.BYTES, "source": level_source}]
+              if level.stream_capacity_bytes is not None else []),
             {"field": f"{prefix}.bandwidth_bytes_per_s", "value": level.bandwidth_bytes_per_s,
              "dimension": units.BYTES_PER_S, "source": level_source},
             {"field": f"{prefix}.write_bandwidth_bytes_per_s",

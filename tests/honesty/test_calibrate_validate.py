@@ -14,7 +14,7 @@ from benches.hostfile import host_chip_toml
 from benches.system import Cache, SystemInfo
 from benches.validate import (Case, CaseResult, _decode, all_cases, kernel_cases, run_cases,
                               summarize, workload_cases)
-from perfmodel import ops
+from perfmodel import ops, roofline
 from perfmodel import units
 from perfmodel.chip import load_chip
 from perfmodel.roofline import time_graph
@@ -66,7 +66,8 @@ FAKE = Calibration(
         ("gemm_k48", 40e9, units.FLOP_PER_S), ("gemm_k256", 80e9, units.FLOP_PER_S),
         ("matrix_peak", 130e9, units.FLOP_PER_S),
         ("dot_overhead", 1e-9, units.SECONDS), ("gemm_stream", 50e9, units.FLOP_PER_S),
-        ("gemv_stream", 20e9, units.FLOP_PER_S),
+        ("gemv_stream", 20e9, units.FLOP_PER_S), ("gemv_l2", 40e9, units.FLOP_PER_S),
+        ("element_overhead", 20e-12, units.SECONDS),
         ("matrix_overlap", 0.25, units.RATIO), ("matvec_overlap", 0.75, units.RATIO),
         ("row_overlap", 0.5, units.RATIO),
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
@@ -78,6 +79,7 @@ FAKE = Calibration(
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
         ("l3_span_gather", 8e9, units.BYTES_PER_S),
         ("l3_gather_capacity", 12 * 2**20, units.BYTES),
+        ("gemv_l3_stream", 15e9, units.FLOP_PER_S), ("l3_stream_capacity", 40 * 2**20, units.BYTES),
         ("l2_gather_wide", 40e9, units.BYTES_PER_S), ("l3_gather_wide", 12e9, units.BYTES_PER_S),
         ("dram_gather_wide", 40e9, units.BYTES_PER_S),
         ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
@@ -94,6 +96,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     chip = load_chip(str(path))
     assert chip.peak_flops_per_s("fp32") == pytest.approx(130e9, rel=1e-5)  # the fitted peak
     assert chip.dot_overhead_s == pytest.approx(1e-9, rel=1e-5)
+    assert chip.element_overhead_s == pytest.approx(20e-12, rel=1e-5)
     assert chip.matrix_overlap == pytest.approx(0.25)
     assert chip.matvec_overlap == pytest.approx(0.75)
     assert chip.row_overlap == pytest.approx(0.5)
@@ -110,6 +113,8 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert l2.shared_capacity_bytes == pytest.approx(512 * 2**10, rel=1e-5)  # private per core
     assert l3.capacity_bytes == pytest.approx(32 * 2**20, rel=1e-5)
     assert l3.shared_capacity_bytes == pytest.approx(12 * 2**20, rel=1e-5)  # measured
+    assert l3.stream_capacity_bytes == pytest.approx(40 * 2**20, rel=1e-5)
+    assert l2.stream_capacity_bytes is None and dram.stream_capacity_bytes is None
     assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
     assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
     assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
@@ -160,18 +165,20 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     steps = []
     [calibration, *others] = calibrate(steps.append, TINY)
     assert others == []  # five rounds: never a second state of five
-    derived = ["matrix_peak", "dot_overhead", "matrix_overlap", "matvec_overlap", "row_overlap",
-               "reciprocal_overlap", "l3_gather_capacity", "cold_overhead",
-               "cold_overhead_traffic"]
+    derived = ["matrix_peak", "dot_overhead", "element_overhead", "matrix_overlap",
+               "matvec_overlap", "l3_stream_capacity", "row_overlap", "reciprocal_overlap",
+               "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
     assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
                                                      + TINY.rounds)
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
     assert steps[-TINY.rounds:] == [f"round {i}" for i in range(1, TINY.rounds + 1)]
     assert calibration.rounds == calibration.rounds_kept == TINY.rounds  # 5: too few to drop any
-    for measurement in calibration.measurements[:-7]:  # overlaps and capacity may be 0
+    for measurement in calibration.measurements[:-len(derived)]:
         assert measurement.value > 0 and measurement.spread >= 0
     assert calibration.value("cold_overhead") >= calibration.value("overhead")
     assert calibration.value("cold_overhead_traffic") > 0
+    assert calibration.value("element_overhead") >= 0
+    assert calibration.value("l3_stream_capacity") > 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
     assert 0 <= calibration.value("matvec_overlap") <= 1
     assert 0 <= calibration.value("row_overlap") <= 1
@@ -418,17 +425,58 @@ def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, ove
     from benches.timing import Timing
     n = 1000
     flops = 2.0 * rows * n * STREAM_GEMM_K
-    peak = Measurement("matrix_peak", flops / 2e-3, units.FLOP_PER_S, 0.0, "")  # compute 2 ms
     per_output = Measurement("dot_overhead", 0.0, units.SECONDS, 0.0, "")
+    # half the 2 ms of compute is the multiply-adds, half the cost per loaded weight
+    peak = Measurement("matrix_peak", flops / 1e-3, units.FLOP_PER_S, 0.0, "")
+    per_element = Measurement("element_overhead", 1e-3 / (n * STREAM_GEMM_K), units.SECONDS,
+                              0.0, "")
     weight_bytes = 4.0 * n * STREAM_GEMM_K
     # the DRAM read (of the weights' size) takes 3 ms, 4.5 ms and 3 ms in three rounds, and
     # the GEMM with it: its share is read against each round's DRAM speed
     dram = Timing.of([3e-3, 4.5e-3, 3e-3])
     stream = Timing.of([measured_ms * 1e-3, measured_ms * 1e-3 + 1.5e-3, measured_ms * 1e-3])
     measured = _matrix_overlap("matvec_overlap", "gemv_stream", stream, dram, weight_bytes,
-                               rows, n, peak, per_output)
+                               rows, n, peak, per_output, per_element)
     assert measured.name == "matvec_overlap" and measured.value == pytest.approx(overlap)
     assert measured.detail.startswith("gemv_stream against the model, round by round")
+
+
+@pytest.mark.parametrize("measured_us,per_element_ps", [(30.0, 15.625), (20.0, 0.0), (15.0, 0.0)])
+def test_element_overhead_is_what_a_cached_gemv_costs_beyond_the_model(measured_us,
+                                                                        per_element_ps):
+    from benches.calibrate import _element_overhead
+    n = 1000
+    flops = 2.0 * n * STREAM_GEMM_K
+    gemv = Measurement("gemv_l2", flops / (measured_us * 1e-6), units.FLOP_PER_S, 0.2, "")
+    peak = Measurement("matrix_peak", flops / 8e-6, units.FLOP_PER_S, 0.1, "")  # 8 us
+    per_output = Measurement("dot_overhead", 2e-9, units.SECONDS, 0.1, "")  # 2 us
+    overhead = Measurement("overhead", 10e-6, units.SECONDS, 0.3, "")
+    # 30 us less 10 + 8 + 2 leaves 10 us for n x 640 weights; 20 us or less: none (clamped)
+    measured = _element_overhead(gemv, n, peak, per_output, overhead)
+    assert measured.name == "element_overhead" and measured.spread == 0.3
+    assert measured.value == pytest.approx(per_element_ps * 1e-12, abs=1e-18)
+
+
+@pytest.mark.parametrize("overlap", [1.0, 0.5, 0.0])
+@pytest.mark.parametrize("kept", [0.2, 0.5, 0.9])
+def test_l3_stream_capacity_keeps_what_l3_kept_of_the_gemv(kept, overlap):
+    from benches.calibrate import _stream_capacity
+    from benches.timing import Timing
+    n = 10_000
+    stream = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)
+    figures = {"matrix_peak": 2.0 * n * STREAM_GEMM_K / 0.2e-3, "dot_overhead": 0.0,
+               "element_overhead": 0.1e-3 / (n * STREAM_GEMM_K),  # compute 0.3 ms
+               "matvec_overlap": overlap, "overhead": 10e-6}
+    model = {name: Measurement(name, value, "", 0.1, "") for name, value in figures.items()}
+    # DRAM 40 GB/s in two rounds, 20 in the third; what L3 does not keep comes from DRAM
+    dram = Timing.of([1e-3, 1e-3, 2e-3])  # 40 MB read per call
+    memory = [(1 - kept) * stream / rate for rate in (40e9, 40e9, 20e9)]
+    calls = [10e-6 + roofline.overlapped(0.3e-3, m, overlap) for m in memory]
+    measured = _stream_capacity(Timing.of(calls), n, dram, 40e6, model)
+    assert measured.name == "l3_stream_capacity"
+    if (1 - kept) * stream / 40e9 > 0.3e-3 or overlap < 1:  # else hidden: the kept share is 0.999
+        assert roofline.retained_share(stream, measured.value) == pytest.approx(kept)
+        assert measured.value == pytest.approx(stream * (1 - kept) / -math.log(kept))
 
 
 @pytest.mark.parametrize("measured_us,overlap", [(500.0, 0.5), (400.0, 1.0), (700.0, 0.0)])
@@ -461,26 +509,27 @@ def test_reciprocal_overlap_is_the_hidden_share_of_the_shorter_special(both_ps, 
     assert measured.name == "reciprocal_overlap" and measured.value == pytest.approx(overlap)
 
 
-def _overheads_us(hot, near, far):
-    return [Measurement(name, value * 1e-6, units.SECONDS, 0.1, "")
-            for name, value in (("overhead", hot), ("near", near), ("far", far))]
-
-
-@pytest.mark.parametrize("near_us,far_us,cold_us,decay_mb", [
-    (30.0, 40.0, 50.0, 64 / math.log(2)),  # extras 20 and 30: half survives 64 MB
-    (70.0, 70.0, 10.0 + 60 / 0.99, 64 / -math.log(0.01)),  # all gone after 64 MB (clamped)
-    (10.0, 12.0, 10.0, 64 / math.log(2)),  # no extra after 64 MB: cold costs what warm does
-])
-def test_cold_overhead_is_an_exponential_through_the_two_flushed_overheads(near_us, far_us,
-                                                                          cold_us, decay_mb):
+@pytest.mark.parametrize("cold_us,decay_mb", [(90.0, 40.0), (50.0, 100.0), (200.0, 20.0)])
+def test_cold_overhead_is_a_squared_exponential_through_the_flushed_overheads(cold_us, decay_mb):
     from benches.calibrate import _cold_overhead
-    cold, decay = _cold_overhead(*_overheads_us(10.0, near_us, far_us), 64e6)
-    assert cold.name == "cold_overhead" and cold.value == pytest.approx(cold_us * 1e-6)
-    assert decay.name == "cold_overhead_traffic" and decay.value == pytest.approx(decay_mb * 1e6)
-    if near_us == 30.0:  # the curve passes through both measurements
-        for traffic, extra_us in ((64e6, 20.0), (128e6, 30.0)):
-            assert (cold.value - 10e-6) * -math.expm1(-traffic / decay.value) == \
-                pytest.approx(extra_us * 1e-6)
+    hot = Measurement("overhead", 10e-6, units.SECONDS, 0.1, "")
+    traffic = [16e6, 64e6, 128e6]
+    flushed = [(t, Measurement(f"overhead_flushed_{t:g}", 10e-6 + (cold_us - 10.0) * 1e-6
+                               * -math.expm1(-(t / (decay_mb * 1e6)) ** 2), units.SECONDS,
+                               0.2, "")) for t in traffic]
+    cold, decay = _cold_overhead(hot, flushed)
+    assert cold.name == "cold_overhead" and cold.value == pytest.approx(cold_us * 1e-6, rel=0.02)
+    assert decay.name == "cold_overhead_traffic"
+    assert decay.value == pytest.approx(decay_mb * 1e6, rel=0.02)
+    assert cold.spread == 0.2
+
+
+def test_no_extra_cost_after_traffic_makes_a_cold_call_cost_a_warm_one():
+    from benches.calibrate import _cold_overhead
+    hot = Measurement("overhead", 10e-6, units.SECONDS, 0.1, "")
+    flushed = [(t, Measurement("f", 9e-6, units.SECONDS, 0.1, "")) for t in (16e6, 64e6)]
+    cold, _ = _cold_overhead(hot, flushed)
+    assert cold.value == pytest.approx(10e-6)
 
 
 def test_an_embedding_case_reads_other_rows_on_each_call():
