@@ -6,7 +6,9 @@ s >= 0 the Zipf exponent (s = 0: uniform). A cache holding the C hottest rows se
 share H(C, s) / H(N, s) of the lookups (``zipf_hit_rate``): the hit rate of an ideal
 static cache, the best any replacement policy can do, and what software that pins the
 hot rows in SRAM gets. A hardware cache keeps the recently used rows instead
-(``lru_hit_rate``: least recently used, by Che's approximation).
+(``lru_hit_rate``: least recently used, by Che's approximation). Within one batch of
+lookups, a row read before in the same batch can hit whatever cache holds the batch's
+rows (``repeat_share``).
 """
 
 from __future__ import annotations
@@ -108,3 +110,16 @@ def _lru_hit_rate(cached: float, rows: int, s: float) -> float:
         low, high = (low, middle) if occupied > cached else (middle, high)
     window = math.exp((low + high) / 2)
     return float((weights * probability * -np.expm1(-probability * window)).sum())
+
+
+def repeat_share(lookups: float, rows: float, s: float) -> float:
+    """Share of ``lookups`` Zipf(s) draws from a ``rows``-row table that read a row already
+    read in the same batch: 1 - E[distinct rows] / lookups, the distinct rows being
+    sum_i 1 - exp(-p_i lookups) (Poisson draws, summed on the rank grid of
+    ``lru_hit_rate``). 61,440 draws from 50,000 rows at s = 1.05 read 12,500 distinct
+    rows: 80% are repeats."""
+    if lookups <= 0:
+        return 0.0
+    weights, probability = _rank_grid(int(rows), float(s))
+    distinct = float((weights * -np.expm1(-probability * lookups)).sum())
+    return max(0.0, 1.0 - distinct / lookups)

@@ -12,7 +12,7 @@ from perfmodel import ops, roofline
 from perfmodel.chip import Link, load_chip
 from perfmodel.collectives import collective_time_s
 from perfmodel.errors import SeedchipError
-from perfmodel.skew import harmonic, lru_hit_rate, zipf_hit_rate
+from perfmodel.skew import harmonic, lru_hit_rate, repeat_share, zipf_hit_rate
 
 
 @pytest.fixture
@@ -347,6 +347,34 @@ def test_lru_hit_rate_matches_a_simulated_lru_cache():
             if len(cache) > cached:
                 cache.popitem(last=False)
     assert hits / 100_000 == pytest.approx(lru_hit_rate(cached, rows, s), abs=0.01)
+
+
+@pytest.mark.parametrize("rows,lookups,s", [(50_000, 61_440, 1.05), (2000, 500, 0.0),
+                                           (10**6, 40_960, 1.2), (3000, 9000, 0.8)])
+def test_repeat_share_counts_the_rows_a_batch_reads_again(rows, lookups, s):
+    p = np.arange(1, rows + 1, dtype=np.float64) ** -s
+    p /= p.sum()
+    distinct = np.sum(-np.expm1(lookups * np.log1p(-p)))  # exact for independent draws
+    assert repeat_share(lookups, rows, s) == pytest.approx(1 - distinct / lookups, abs=2e-3)
+    drawn = np.random.default_rng(1).choice(rows, size=lookups, p=p)
+    assert repeat_share(lookups, rows, s) == pytest.approx(1 - len(set(drawn.tolist())) / lookups,
+                                                           abs=0.01)
+
+
+def test_a_table_of_a_graph_hits_a_cache_with_its_own_repeats():
+    chip = load_chip("host-cpu")
+    bag = ops.EmbeddingBag(rows=50_000, dim=64, bags=512, pooling=120, dtype="fp32", zipf_s=1.05)
+    [table] = [o for o in bag.operands() if o.is_gather]
+    alone = roofline._lookups_reaching(table, chip.memory, 1.0)
+    among_32 = roofline._lookups_reaching(table, chip.memory, 1 / 32)
+    repeats = repeat_share(512 * 120, 50_000, 1.05)
+    rows_of = [level.shared_capacity_bytes / 256 for level in chip.memory[:-1]]
+    for reach, cached in zip(alone[1:], rows_of):  # alone: its rows stay between calls
+        assert reach == pytest.approx(1 - lru_hit_rate(cached, 50_000, 1.05))
+    for reach, cached in zip(among_32[1:], rows_of):  # the calls' own repeats, at best
+        own = min(lru_hit_rate(cached, 50_000, 1.05), repeats)
+        assert reach == pytest.approx(1 - max(own, lru_hit_rate(cached / 32, 50_000, 1.05)))
+        assert reach < 1 - lru_hit_rate(cached / 32, 50_000, 1.05)
 
 
 @given(cached=st.floats(0.0, 2e6), rows=st.integers(1, 10**9), s=st.floats(0.0, 2.0))
