@@ -44,6 +44,8 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
   (`perfmodel.roofline.retained_share`);
 - the share of L3 that random reads can use: fresh random rows of a table as large as L3,
   against the L3-resident and DRAM gathers;
+- selection rate: the project's top-k kernel on `SELECTION_SHAPE` scores, its comparisons
+  (as the model counts them) over its time less the call overhead;
 - fixed per-op overhead: the mean cost of a call of each public kernel kind on a tiny
   input, one after the other as in a graph (wrapper checks, dispatch, a parallel region);
 - cold overhead: the same calls, each right after an untimed stream of
@@ -85,13 +87,14 @@ GATHER_POOLING = 16  # rows per bag of the gather probes: no validation bag pool
 OVERHEAD_ROUNDS = 50
 COLD_FLUSH_L3_MULTIPLES = (0.5, 2, 4)  # streams before the cold calls, in L3s
 STREAM_L3_MULTIPLE = 2  # the stream-retention GEMV's weights are twice the L3
+SELECTION_SHAPE = (4, 50_000, 64)  # rows, columns, k of the top-k probe (no case's shape)
 ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gemm", GEMM_SIZES[0], GEMM_SIZES[0], k) for k in SHORT_KS} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
     ("bag_pooling", GATHER_POOLING),
     *(("gemm_rows_k", rows, STREAM_GEMM_K) for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)),
-    ("row_cols", ROW_PROBE_COLS)}
+    ("row_cols", ROW_PROBE_COLS), ("topk", *SELECTION_SHAPE)}
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,32 @@ def _special(name: str, threads: int) -> Probe:
     return _rate_probe(name, lambda: special_throughput(x, out, iterations, index),
                        float(iterations * x.size), units.FLOP_PER_S,
                        f"vectorised {what}, out of place over {threads} x 8 KiB (per s)")
+
+
+def _topk() -> Probe:
+    """The top-k kernel on ``SELECTION_SHAPE`` scores: the model's comparisons per second
+    of the whole call (its overhead included; see `_selection`)."""
+    import kernels
+
+    rows, cols, k = SELECTION_SHAPE
+    x = np.random.default_rng(cols).standard_normal((rows, cols), dtype=np.float32)
+    return _rate_probe("topk", lambda: kernels.topk(x, k), ops.TopK(rows, cols, k).comparisons(),
+                       units.FLOP_PER_S, f"kernels.topk of {rows} x {cols} scores, k {k} "
+                       "(comparisons: columns x log2(k + 1) per row)")
+
+
+def _selection(topk: Measurement, overhead: Measurement) -> Measurement:
+    """Comparisons per second of a top-k: the probe's comparisons over its call less the
+    call overhead (clamped to a tenth of the call). A top-k's threshold search branches on
+    every score, far from the SIMD peak the model used before: two-tower's top 100 of
+    4 x 65,536 scores took ~100 us against 7 us at the vector rate."""
+    comparisons = ops.TopK(*SELECTION_SHAPE).comparisons()
+    call_s = comparisons / topk.value
+    selecting_s = max(call_s - overhead.value, 0.1 * call_s)
+    return Measurement("selection", comparisons / selecting_s, units.FLOP_PER_S,
+                       max(topk.spread, overhead.spread),
+                       f"topk less overhead: {selecting_s * 1e6:.1f} of {call_s * 1e6:.1f} us "
+                       f"for {comparisons:.3g} comparisons (per s)")
 
 
 def _reciprocal_overlap(by_name: dict[str, Measurement]) -> Measurement:
@@ -722,6 +751,7 @@ def _plan(scale: Scale) -> _Plan:
                f"{level}-resident" if level != "DRAM" else "DRAM", WIDE_GATHER_ROW_BYTES,
                fresh=level == "DRAM"))
           for level, table in (("L2", l2_bytes // 2), ("L3", l3_resident), ("DRAM", 2 * dram))),
+        ("top-k", _topk),
         ("overhead", _overhead),
         *((f"overhead after {multiple} x L3",
            lambda multiple=multiple: _flushed_overhead(
@@ -750,9 +780,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     element_overhead, from gemv_l2 against them and the overhead, matrix_overlap and
     matvec_overlap, from gemm_stream and gemv_stream against all three and dram_read,
     l3_stream_capacity, from gemv_l3_stream against them and dram_read, row_overlap, from
-    row_softmax, reciprocal_overlap, from the special probes, l3_gather_capacity, from the
-    gathers, and cold_overhead and cold_overhead_traffic, from
-    the overheads, come last (derived, not probes).
+    row_softmax, reciprocal_overlap, from the special probes, selection, from topk and the
+    overhead, l3_gather_capacity, from the gathers, and cold_overhead and
+    cold_overhead_traffic, from the overheads, come last (derived, not probes).
 
     One calibration per host state the rounds ran in (``benches.timing.host_states``, told
     by each round's DRAM read; the commonest first, any other only with at least
@@ -801,7 +831,7 @@ def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[M
                      _stream_capacity(timing["gemv_l3_stream"], plan.retained_rows,
                                       timing["dram_read"], dram_bytes, model),
                      _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
-                     reciprocal,
+                     reciprocal, _selection(by_name["topk"], by_name["overhead"]),
                      _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]
                                                        for level in ("l3", "l3_span", "dram"))),
                      *_cold_overhead(by_name["overhead"], [

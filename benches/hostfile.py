@@ -123,6 +123,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",
         f"transcendental = {_q(c.value('transcendental'), units.FLOP_PER_S)}",
         f"reciprocal = {_q(c.value('reciprocal'), units.FLOP_PER_S)}",
+        f"selection = {_q(c.value('selection'), units.FLOP_PER_S)}",
         "efficiency = 1.0",
         f"overhead = {_q(c.value('overhead'), units.SECONDS)}",
         f"cold_overhead = {_q(c.value('cold_overhead'), units.SECONDS)}",
@@ -130,7 +131,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
         'cost per loaded weight (a GEMV in L2), how much of its compute and memory a streamed '
         'GEMM, a streamed matrix-vector product and a row-wise softmax overlap, FMA, '
-        'exp and reciprocal throughput and how much of one runs under the other, and the fixed '
+        'exp and reciprocal throughput and how much of one runs under the other, top-k '
+        'comparisons per second, and the fixed '
         'cost of a kernel call, warm and after streams that evict its dispatch code"',
         *memory,
         "", "[link]", f"bandwidth = {_q(nominal.link.bandwidth_bytes_per_s, units.BYTES_PER_S)}",

@@ -130,6 +130,8 @@ class Chip:
     dot_overhead_s: float = 0.0  # per output dot product of a matrix op, beyond its FMAs
     # per element a matrix op loads into its units (Op.loaded_elements), beyond its FMAs
     element_overhead_s: float = 0.0
+    # comparisons per second of a top-k selection (Op.comparisons); None: the vector rate
+    selection_per_s: float | None = None
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     # the same for a matrix-vector product (Op.matrix_vector: each weight used once)
     matvec_overlap: float = 1.0
@@ -210,6 +212,7 @@ _TOP_LEVEL_OVERRIDES = {
     "cold_overhead_traffic": ("compute", "cold_overhead_traffic"),
     "vector": ("compute", "vector"),
     "transcendental": ("compute", "transcendental"),
+    "selection": ("compute", "selection"),
     "reciprocal": ("compute", "reciprocal"),
     "tdp": ("power", "tdp"),
     "logic_tdp": ("power", "logic_tdp"),
@@ -242,6 +245,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``dot_overhead``, ``element_overhead``, ``matrix_overlap``, ``matvec_overlap``,
     ``row_overlap``, ``reciprocal_overlap``,
     ``cold_overhead``, ``cold_overhead_traffic``, ``vector``, ``transcendental``,
+    ``selection``,
     ``reciprocal``,
     ``tdp`` / ``logic_tdp``, ``idle_power``, ``price`` / ``logic_price`` (a
     whole-chip total replaces the logic-plus-memory form and vice versa),
@@ -401,7 +405,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     """Validate a raw chip dict (as parsed from TOML) into a `Chip`."""
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
-                       (*DTYPES, "vector", "transcendental", "reciprocal", "efficiency",
+                       (*DTYPES, "vector", "transcendental", "reciprocal", "selection",
+                        "efficiency",
                         "overhead", "dot_overhead", "element_overhead", "matrix_overlap",
                         "matvec_overlap",
                         "row_overlap",
@@ -438,6 +443,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
         vector_flops_per_s=vector,
         transcendental_per_s=transcendental,
         reciprocal_per_s=compute.quantity("reciprocal", units.FLOP_PER_S, transcendental),
+        selection_per_s=compute.optional_quantity("selection", units.FLOP_PER_S),
         compute_efficiency=compute.fraction("efficiency", DEFAULT_COMPUTE_EFFICIENCY),
         op_overhead_s=op_overhead_s,
         dot_overhead_s=compute.quantity("dot_overhead", units.SECONDS, 0.0, allow_zero=True),

@@ -155,6 +155,11 @@ class Op:
         is short."""
         return 0.0
 
+    def comparisons(self) -> float:
+        """Comparisons of a top-k selection, counted in flops(): branchy work that runs at
+        the chip's selection rate (`Chip.selection_per_s`), not its SIMD peak."""
+        return 0.0
+
     def loaded_elements(self) -> float:
         """Elements of the operand a matrix op's units load and share among its rows (a
         Gemm's weights, an attention decode's keys and values). Beyond the multiply-adds
@@ -569,7 +574,7 @@ class Softmax(Op):
         return (stream("in", "activation", data), written("out", "activation", data))
 
 
-def _selection_flops(rows: int, cols: int, k: int) -> float:
+def _selection_comparisons(rows: int, cols: int, k: int) -> float:
     """Comparisons of a heap-based top-k: cols * log2(k + 1) per row."""
     return float(rows) * cols * math.log2(k + 1)
 
@@ -585,7 +590,10 @@ class TopK(Op):
     dtype: str = "fp32"
 
     def flops(self) -> float:
-        return _selection_flops(self.rows, self.cols, self.k)
+        return self.comparisons()
+
+    def comparisons(self) -> float:
+        return _selection_comparisons(self.rows, self.cols, self.k)
 
     def operands(self) -> tuple[Operand, ...]:
         a = _size(self.dtype)
@@ -604,7 +612,10 @@ class Sampling(Op):
     dtype: str = "fp32"
 
     def flops(self) -> float:
-        return 4.0 * self.rows * self.vocab + _selection_flops(self.rows, self.vocab, self.top_k)
+        return 4.0 * self.rows * self.vocab + self.comparisons()
+
+    def comparisons(self) -> float:
+        return _selection_comparisons(self.rows, self.vocab, self.top_k)
 
     def transcendentals(self) -> float:
         return float(self.rows) * self.vocab

@@ -117,6 +117,21 @@ def test_the_retained_share_solves_its_equation_and_falls_with_the_stream(ratio,
         assert roofline.retained_share(other * 1e6, 1e6) <= share
 
 
+def test_top_k_comparisons_run_at_the_chips_selection_rate(chip_file):
+    topk = ops.TopK(rows=4, cols=65536, k=100)
+    sampling = ops.Sampling(rows=8, vocab=32000, top_k=50)
+    plain, slow = (load_chip(chip_file(), overrides)
+                   for overrides in ({}, {"selection": "1 GFLOP/s"}))
+    assert plain.selection_per_s is None  # the vector rate
+    for op in (topk, sampling):
+        comparisons = op.comparisons()
+        assert 0 < comparisons <= op.flops()
+        rate = plain.vector_flops_per_s * plain.compute_efficiency  # as any flop by default
+        assert roofline.time(op, slow).compute_s - roofline.time(op, plain).compute_s == \
+            pytest.approx(comparisons / (1e9 * plain.compute_efficiency) - comparisons / rate)
+    assert ops.Norm(8, 64).comparisons() == 0
+
+
 def test_reciprocals_cost_the_chips_reciprocal_rate_or_its_transcendental_rate(chip_file):
     silu = ops.Elementwise(elements=10**9, function="silu", dtype="fp32")
     chip = load_chip(chip_file())

@@ -73,6 +73,7 @@ FAKE = Calibration(
         ("vector", 60e9, units.FLOP_PER_S), ("transcendental", 5e9, units.FLOP_PER_S),
         ("reciprocal", 15e9, units.FLOP_PER_S), ("sigmoid", 4e9, units.FLOP_PER_S),
         ("reciprocal_overlap", 0.6, units.RATIO),
+        ("topk", 1e9, units.FLOP_PER_S), ("selection", 2e9, units.FLOP_PER_S),
         ("l2_read", 150e9, units.BYTES_PER_S),
         ("l3_read", 100e9, units.BYTES_PER_S), ("dram_read", 30e9, units.BYTES_PER_S),
         ("dram_triad", 27e9, units.BYTES_PER_S), ("l2_gather", 20e9, units.BYTES_PER_S),
@@ -104,6 +105,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
     assert chip.transcendental_per_s == pytest.approx(5e9, rel=1e-5)
     assert chip.reciprocal_per_s == pytest.approx(15e9, rel=1e-5)
+    assert chip.selection_per_s == pytest.approx(2e9, rel=1e-5)
     assert chip.op_overhead_s == pytest.approx(8e-6, rel=1e-5)
     assert chip.cold_op_overhead_s == pytest.approx(90e-6, rel=1e-5)
     assert chip.cold_overhead_traffic_bytes == pytest.approx(70e6, rel=1e-5)
@@ -167,7 +169,7 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     assert others == []  # five rounds: never a second state of five
     derived = ["matrix_peak", "dot_overhead", "element_overhead", "matrix_overlap",
                "matvec_overlap", "l3_stream_capacity", "row_overlap", "reciprocal_overlap",
-               "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
+               "selection", "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
     assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
                                                      + TINY.rounds)
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
@@ -477,6 +479,18 @@ def test_l3_stream_capacity_keeps_what_l3_kept_of_the_gemv(kept, overlap):
     if (1 - kept) * stream / 40e9 > 0.3e-3 or overlap < 1:  # else hidden: the kept share is 0.999
         assert roofline.retained_share(stream, measured.value) == pytest.approx(kept)
         assert measured.value == pytest.approx(stream * (1 - kept) / -math.log(kept))
+
+
+@pytest.mark.parametrize("call_us,selection_us", [(100.0, 90.0), (10.5, 1.05)])
+def test_selection_is_the_top_k_comparisons_over_the_call_less_its_overhead(call_us,
+                                                                             selection_us):
+    from benches.calibrate import SELECTION_SHAPE, _selection
+    comparisons = ops.TopK(*SELECTION_SHAPE).comparisons()
+    topk = Measurement("topk", comparisons / (call_us * 1e-6), units.FLOP_PER_S, 0.2, "")
+    overhead = Measurement("overhead", 10e-6, units.SECONDS, 0.1, "")
+    measured = _selection(topk, overhead)  # a call barely over its overhead: a tenth of it
+    assert measured.name == "selection" and measured.spread == 0.2
+    assert measured.value == pytest.approx(comparisons / (selection_us * 1e-6))
 
 
 @pytest.mark.parametrize("measured_us,overlap", [(500.0, 0.5), (400.0, 1.0), (700.0, 0.0)])
