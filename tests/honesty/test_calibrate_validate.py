@@ -37,6 +37,21 @@ def test_validation_shapes_never_appear_in_calibration():
     assert row_probe not in {("row_cols", key[-1]) for key in keys if key[0] in ("norm", "softmax")}
 
 
+def test_no_validated_graph_has_the_top_k_probe_shape():
+    from benches.calibrate import SELECTION_SHAPE
+    assert ("topk", *SELECTION_SHAPE) in CALIBRATION_SHAPES
+    from workloads.config import load_workload
+    from workloads.graphs import graph
+    shapes = set()
+    for case in workload_cases(quick=False):  # keys: (what, workload, batch[, prompt/context])
+        what, workload, batch, *length = case.key
+        length_name = {"prefill": "prompt", "decode": "context"}.get(what)
+        lengths = {length_name: length[0]} if length_name else {}
+        nodes = graph(load_workload(workload), batch, "fp32", **lengths)
+        shapes |= {(n.op.rows, n.op.cols, n.op.k) for n in nodes if isinstance(n.op, ops.TopK)}
+    assert shapes and SELECTION_SHAPE not in shapes
+
+
 @pytest.mark.parametrize("cases", [kernel_cases, workload_cases])
 def test_quick_cases_are_a_subset(cases):
     quick, full = cases(quick=True), cases(quick=False)
