@@ -211,6 +211,14 @@ def _element_overhead(gemv: Measurement, n: int, peak: Measurement, per_output: 
         f"{outputs_s * 1e6:.1f} us, over its {elements} weights")
 
 
+def _decode_gemm_compute_s(rows: int, n: int, peak: Measurement, per_output: Measurement,
+                           per_element: Measurement) -> float:
+    """The model's compute time of a decode-shaped GEMM (``rows`` rows of x, ``n`` weight
+    rows): its multiply-adds at the peak, a cost per output and per loaded weight."""
+    return (2.0 * rows * n * STREAM_GEMM_K / peak.value + rows * n * per_output.value
+            + n * STREAM_GEMM_K * per_element.value)
+
+
 def _hidden_share(first_s: float, second_s: float, together_s: float) -> float:
     """The share of the shorter of two times that ran under the longer, given the time both
     took together: (first + second - together) / shorter, clamped to [0, 1] (the model's
@@ -230,9 +238,7 @@ def _matrix_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_by
     (``dram``, of ``dram_bytes``), and the median taken of the rounds' shares: the host's
     DRAM speed moves between rounds by more than a one-row GEMV's compute (a sixth of its
     memory time), so the shares of medians taken apart mostly measured that move."""
-    flops = 2.0 * rows * n * STREAM_GEMM_K
-    compute_s = (flops / peak.value + rows * n * per_output.value
-                 + n * STREAM_GEMM_K * per_element.value)
+    compute_s = _decode_gemm_compute_s(rows, n, peak, per_output, per_element)
     memory_s = [4.0 * n * STREAM_GEMM_K * dram_s / dram_bytes for dram_s in dram.samples]
     hidden = statistics.median(_hidden_share(compute_s, memory, measured)
                                for memory, measured in zip(memory_s, stream.samples))
@@ -429,9 +435,8 @@ def _stream_capacity(probe: Timing, n: int, dram: Timing, dram_bytes: float,
     round's DRAM read, taken from 1; the median of the rounds', within [0.001, 0.999].
     The kernel itself rather than a plain read: on this host 48 MiB read over and over
     kept 70% between passes, the 50 MB GEMV of validation half that."""
-    flops = 2.0 * n * STREAM_GEMM_K
-    compute_s = (flops / by_name["matrix_peak"].value + n * by_name["dot_overhead"].value
-                 + n * STREAM_GEMM_K * by_name["element_overhead"].value)
+    compute_s = _decode_gemm_compute_s(STREAM_GEMV_ROWS, n, *(
+        by_name[name] for name in ("matrix_peak", "dot_overhead", "element_overhead")))
     overlap, overhead_s = by_name["matvec_overlap"].value, by_name["overhead"].value
     stream_bytes = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)  # weights, x and y
     shares = [1.0 - _memory_time(measured_s - overhead_s, compute_s, overlap)

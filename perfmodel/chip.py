@@ -148,6 +148,11 @@ class Chip:
     gathers_latency_bound: bool = False  # see GATHER_MODES
 
     @property
+    def comparisons_per_s(self) -> float:
+        """Comparisons per second of a top-k: the selection rate, else the vector rate."""
+        return self.vector_flops_per_s if self.selection_per_s is None else self.selection_per_s
+
+    @property
     def memory_cost_usd(self) -> float | None:
         """Cost of the off-chip memory when it is composed from parts, else unknown."""
         composition = self.main_memory.composition
@@ -406,10 +411,8 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     top = _Section(raw, "chip", where, _TOP_KEYS)
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "selection",
-                        "efficiency",
-                        "overhead", "dot_overhead", "element_overhead", "matrix_overlap",
-                        "matvec_overlap",
-                        "row_overlap",
+                        "efficiency", "overhead", "dot_overhead", "element_overhead",
+                        "matrix_overlap", "matvec_overlap", "row_overlap",
                         "reciprocal_overlap", "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}

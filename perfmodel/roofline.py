@@ -19,8 +19,9 @@
   partly hidden under the longer where the file gives a ``reciprocal_overlap`` (a CPU's
   divider works beside its FMA pipes; on a GPU one special-function unit does both), a
   top-k's comparisons at the chip's selection rate rather than its peak (the vector rate
-  unless the file gives one; calibrate measures the host's with its top-k kernel), plus the chip's fixed cost per output dot product of a matrix op and per element it
-  loads into its units (`Op.loaded_elements`: weights, keys and values; each zero unless
+  unless the file gives one; calibrate measures the host's with its top-k kernel), plus
+  the chip's fixed cost per output dot product of a matrix op and per element it loads
+  into its units (`Op.loaded_elements`: weights, keys and values; each zero unless
   the chip file gives one; calibrate measures both on the host).
 - memory: a hierarchical roofline. Each operand is served by the fastest level that holds
   it (streamed operands: the first level that fits it and the op's smaller ones; gathered
@@ -121,7 +122,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     yields floats.
     """
     compute_s = ((op.flops() - op.comparisons()) / _compute_rate(op, chip)
-                 + op.comparisons() / (_selection_rate(chip) * chip.compute_efficiency)
+                 + op.comparisons() / (chip.comparisons_per_s * chip.compute_efficiency)
                  + _special_s(op, chip)
                  + op.dot_products() * chip.dot_overhead_s
                  + op.loaded_elements() * chip.element_overhead_s
@@ -185,11 +186,6 @@ def _compute_rate(op: Op, chip: Chip) -> float:
     peak = (chip.peak_flops_per_s(op.compute_dtype) if op.engine == "matrix"
             else chip.vector_flops_per_s)
     return peak * chip.compute_efficiency
-
-
-def _selection_rate(chip: Chip) -> float:
-    """Comparisons per second of a top-k: the chip's selection rate, else its vector rate."""
-    return chip.vector_flops_per_s if chip.selection_per_s is None else chip.selection_per_s
 
 
 def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, ...]:

@@ -96,6 +96,12 @@ def lru_hit_rate(cached_rows: ArrayLike, rows: float, s: float) -> ArrayLike:
     return rates[where].reshape(cached.shape)[()]
 
 
+def _distinct_rows(weights: np.ndarray, probability: np.ndarray, lookups: float) -> float:
+    """Expected distinct rows among ``lookups`` Poisson draws on a rank grid: Che's
+    occupancy of a window of that many lookups."""
+    return float((weights * -np.expm1(-probability * lookups)).sum())
+
+
 @lru_cache(maxsize=4096)
 def _lru_hit_rate(cached: float, rows: int, s: float) -> float:
     if cached >= rows:
@@ -106,7 +112,7 @@ def _lru_hit_rate(cached: float, rows: int, s: float) -> float:
     low, high = math.log(cached), math.log(cached) + 60.0  # T >= C: a lookup adds one row
     for _ in range(_LRU_BISECTIONS):
         middle = (low + high) / 2
-        occupied = float((weights * -np.expm1(-probability * math.exp(middle))).sum())
+        occupied = _distinct_rows(weights, probability, math.exp(middle))
         low, high = (low, middle) if occupied > cached else (middle, high)
     window = math.exp((low + high) / 2)
     return float((weights * probability * -np.expm1(-probability * window)).sum())
@@ -121,5 +127,4 @@ def repeat_share(lookups: float, rows: float, s: float) -> float:
     if lookups <= 0:
         return 0.0
     weights, probability = _rank_grid(int(rows), float(s))
-    distinct = float((weights * -np.expm1(-probability * lookups)).sum())
-    return max(0.0, 1.0 - distinct / lookups)
+    return max(0.0, 1.0 - _distinct_rows(weights, probability, lookups) / lookups)

@@ -90,7 +90,7 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "reciprocal_per_s", "value": chip.reciprocal_per_s,
          "dimension": units.FLOP_PER_S, "source": compute_source},
-        {"field": "selection_per_s", "value": chip.selection_per_s or chip.vector_flops_per_s,
+        {"field": "selection_per_s", "value": chip.comparisons_per_s,
          "dimension": units.FLOP_PER_S, "source": compute_source},
         {"field": "dot_overhead_s", "value": chip.dot_overhead_s, "dimension": units.SECONDS,
          "source": compute_source},
