@@ -27,7 +27,9 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
   inner dimension `STREAM_GEMM_K`) whose weights stream from DRAM, against the model's
   compute (the cost per loaded element included) and memory times for it: how much of
   the shorter the kernel hides under the longer; the matrix-vector overlap likewise,
-  from one row of x against the same weights (a decode step at batch 1);
+  from one row of x against the same weights (a decode step at batch 1); the attention
+  overlap likewise, from the project's decode attention kernel over keys and values
+  `ATTENTION_L3_MULTIPLE` times the L3 (`ATTENTION_HEADS`);
 - row overlap: the project's softmax kernel over rows of `ROW_PROBE_COLS` floats (input
   and output a quarter of L3 each), against the model's compute and memory times for it:
   how much of the shorter a row-wise op (each row reduced before it is written) hides
@@ -39,8 +41,9 @@ DRAM read): one set of figures per state with enough rounds, the commonest first
   from DRAM, each call reads rows no recent call read (`benches.timing.input_sets`), as a
   new batch's lookups would;
 - the share of a stream larger than L3 that L3 keeps between passes: the one-row GEMV
-  again, its weights `STREAM_L3_MULTIPLE` times the L3, against the model and the DRAM
-  read, as the capacity of a cache that replaces at random
+  again, its weights `STREAM_L3_MULTIPLES` times the L3, against the model and the DRAM
+  read: the bytes kept of the smaller as the most L3 keeps of any stream, the share of
+  the larger as the capacity of a cache that replaces at random
   (`perfmodel.roofline.retained_share`);
 - the share of L3 that random reads can use: fresh random rows of a table as large as L3,
   against the L3-resident and DRAM gathers;
@@ -86,7 +89,9 @@ WIDE_GATHER_ROW_BYTES = 1024
 GATHER_POOLING = 16  # rows per bag of the gather probes: no validation bag pools 16
 OVERHEAD_ROUNDS = 50
 COLD_FLUSH_L3_MULTIPLES = (0.5, 2, 4)  # streams before the cold calls, in L3s
-STREAM_L3_MULTIPLE = 2  # the stream-retention GEMV's weights are twice the L3
+STREAM_L3_MULTIPLES = (2, 3)  # the stream-retention GEMVs' weights, in L3s
+ATTENTION_HEADS = (8, 16, 8, 128)  # batch, heads, kv heads, head dim of the streamed decode
+ATTENTION_L3_MULTIPLE = 4  # ... attention probe, whose keys and values are 4 L3s
 SELECTION_SHAPE = (4, 50_000, 64)  # rows, columns, k of the top-k probe (no case's shape)
 ROW_PROBE_COLS = 1536  # row length of the row-overlap probe: no validation norm or softmax has it
 CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
@@ -94,7 +99,8 @@ CALIBRATION_SHAPES = {("gemm", size, size, size) for size in GEMM_SIZES} | {
     ("gather_row_bytes", GATHER_ROW_BYTES), ("gather_row_bytes", WIDE_GATHER_ROW_BYTES),
     ("bag_pooling", GATHER_POOLING),
     *(("gemm_rows_k", rows, STREAM_GEMM_K) for rows in (STREAM_GEMM_ROWS, STREAM_GEMV_ROWS)),
-    ("row_cols", ROW_PROBE_COLS), ("topk", *SELECTION_SHAPE)}
+    ("row_cols", ROW_PROBE_COLS), ("topk", *SELECTION_SHAPE),
+    ("decode_heads", *ATTENTION_HEADS)}
 
 
 @dataclass(frozen=True)
@@ -246,6 +252,54 @@ def _matrix_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_by
         name, hidden, units.RATIO, max(stream.spread, dram.spread),
         f"{probe} against the model, round by round: compute {compute_s * 1e3:.2f} ms, "
         f"memory {statistics.median(memory_s) * 1e3:.2f} ms, measured "
+        f"{stream.median_s * 1e3:.2f} ms (medians)")
+
+
+def _attention_op(l3_bytes: int) -> ops.AttentionDecode:
+    """The streamed decode attention probe's op: `ATTENTION_HEADS`, its context long enough
+    for keys and values of `ATTENTION_L3_MULTIPLE` times the L3."""
+    batch, heads, kv_heads, head_dim = ATTENTION_HEADS
+    context = ATTENTION_L3_MULTIPLE * l3_bytes // (2 * batch * kv_heads * head_dim * 4)
+    return ops.AttentionDecode(batch, context, heads, kv_heads, head_dim, dtype="fp32")
+
+
+def _attention_stream(op: ops.AttentionDecode) -> Probe:
+    """The decode attention kernel over ``op``'s keys and values, streamed from DRAM."""
+    import kernels
+
+    rng = np.random.default_rng(op.context)
+    q = rng.standard_normal((op.batch, op.n_heads, op.head_dim), dtype=np.float32)
+    k_cache, v_cache = (rng.standard_normal((op.batch, op.context, op.n_kv_heads, op.head_dim),
+                                            dtype=np.float32) for _ in range(2))
+    lengths = np.full(op.batch, op.context, dtype=np.int64)
+    return _rate_probe("attention_stream",
+                       lambda: kernels.attention_decode(q, k_cache, v_cache, lengths),
+                       k_cache.nbytes + v_cache.nbytes, units.BYTES_PER_S,
+                       f"kernels.attention_decode fp32 b{op.batch} ctx{op.context} "
+                       f"h{op.n_heads}/kv{op.n_kv_heads} d{op.head_dim}, keys and values "
+                       "streamed from DRAM")
+
+
+def _attention_overlap(op: ops.AttentionDecode, stream: Timing, dram: Timing,
+                       dram_bytes: float, by_name: dict[str, Measurement]) -> Measurement:
+    """The share of the shorter of compute and memory time that decode attention (``op``,
+    its timing ``stream``) hides under the longer, read as `_matrix_overlap` reads the
+    streamed GEMMs': the model's compute (multiply-adds at the peak, exps, a cost per
+    output and per loaded element) and its keys and values at each round's DRAM read,
+    the call overhead taken off the measured time."""
+    compute_s = (op.flops() / by_name["matrix_peak"].value
+                 + op.transcendentals() / by_name["transcendental"].value
+                 + op.dot_products() * by_name["dot_overhead"].value
+                 + op.loaded_elements() * by_name["element_overhead"].value)
+    cache_bytes = 2.0 * op.batch * op.context * op.n_kv_heads * op.head_dim * 4
+    memory_s = [cache_bytes * dram_s / dram_bytes for dram_s in dram.samples]
+    overhead_s = by_name["overhead"].value
+    hidden = statistics.median(_hidden_share(compute_s, memory, measured - overhead_s)
+                               for memory, measured in zip(memory_s, stream.samples))
+    return Measurement(
+        "attention_overlap", hidden, units.RATIO, max(stream.spread, dram.spread),
+        f"attention_stream against the model, round by round: compute {compute_s * 1e3:.2f} "
+        f"ms, memory {statistics.median(memory_s) * 1e3:.2f} ms, measured "
         f"{stream.median_s * 1e3:.2f} ms (medians)")
 
 
@@ -424,31 +478,42 @@ def _memory_time(work_s: float, compute_s: float, overlap: float) -> float:
     return max(0.0, (work_s - compute_s) / (1.0 - overlap)) if overlap < 1.0 else 0.0
 
 
-def _stream_capacity(probe: Timing, n: int, dram: Timing, dram_bytes: float,
-                     by_name: dict[str, Measurement]) -> Measurement:
-    """The stream capacity of L3: what a randomly replacing cache must hold to keep, of the
-    one-row GEMV whose ``n`` weight rows are ``STREAM_L3_MULTIPLE`` times the L3
-    (``probe``), the share L3 kept between its calls (`perfmodel.roofline.retained_share`
-    read backwards: C = F (1 - h) / -ln h). Each round's share h: the model read
-    backwards, its memory time (`_memory_time`, from the call less its overhead, the
-    model's compute and the matrix-vector overlap) over the weights' time at that
-    round's DRAM read, taken from 1; the median of the rounds', within [0.001, 0.999].
-    The kernel itself rather than a plain read: on this host 48 MiB read over and over
-    kept 70% between passes, the 50 MB GEMV of validation half that."""
-    compute_s = _decode_gemm_compute_s(STREAM_GEMV_ROWS, n, *(
-        by_name[name] for name in ("matrix_peak", "dot_overhead", "element_overhead")))
+def _stream_retention(probes: Sequence[Timing], rows: Sequence[int], dram: Timing,
+                      dram_bytes: float, by_name: dict[str, Measurement]
+                      ) -> tuple[Measurement, Measurement]:
+    """What L3 keeps of a stream too large for it between passes
+    (`perfmodel.roofline.retained_share`), from the one-row GEMVs of ``rows`` weight rows
+    `STREAM_L3_MULTIPLES` times the L3 (``probes``): the bytes kept of the smaller as the
+    most it keeps of any stream (l3_stream_kept), and the share kept of the larger as a
+    randomly replacing cache's capacity (C = F (1 - h) / -ln h: l3_stream_capacity). Each
+    round's share h: the model read backwards, its memory time (`_memory_time`, from the
+    call less its overhead, the model's compute and the matrix-vector overlap) over the
+    weights' time at that round's DRAM read, taken from 1; the median of the rounds',
+    within [0.001, 0.999]. The kernel itself rather than a plain read: on this host 48 MiB
+    read over and over kept 70% between passes, the 50 MB GEMV of validation half that."""
     overlap, overhead_s = by_name["matvec_overlap"].value, by_name["overhead"].value
-    stream_bytes = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)  # weights, x and y
-    shares = [1.0 - _memory_time(measured_s - overhead_s, compute_s, overlap)
-              / (stream_bytes * dram_s / dram_bytes)
-              for measured_s, dram_s in zip(probe.samples, dram.samples)]
-    kept = float(np.clip(statistics.median(shares), 1e-3, 0.999))
-    return Measurement(
-        "l3_stream_capacity", stream_bytes * (1.0 - kept) / -math.log(kept), units.BYTES,
-        max(probe.spread, dram.spread),
-        f"gemv_l3_stream against the model and dram_read, round by round: {kept:.0%} of its "
-        f"{units.format_quantity(stream_bytes, units.BYTES, binary=True)} kept in L3 "
-        "between calls (median), as a randomly replacing cache of this capacity keeps")
+
+    def kept(probe: Timing, n: int) -> tuple[float, float]:
+        compute_s = _decode_gemm_compute_s(STREAM_GEMV_ROWS, n, *(
+            by_name[name] for name in ("matrix_peak", "dot_overhead", "element_overhead")))
+        stream_bytes = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)  # weights, x and y
+        shares = [1.0 - _memory_time(measured_s - overhead_s, compute_s, overlap)
+                  / (stream_bytes * dram_s / dram_bytes)
+                  for measured_s, dram_s in zip(probe.samples, dram.samples)]
+        return float(np.clip(statistics.median(shares), 1e-3, 0.999)), stream_bytes
+
+    (near, near_bytes), (far, far_bytes) = (kept(p, n) for p, n in zip(probes, rows))
+    spread = max(dram.spread, *(probe.spread for probe in probes))
+    described = [f"{share:.0%} of its {units.format_quantity(size, units.BYTES, binary=True)}"
+                 for share, size in ((near, near_bytes), (far, far_bytes))]
+    return (Measurement("l3_stream_kept", near * near_bytes, units.BYTES, spread,
+                        f"gemv_l3_stream against the model and dram_read, round by round: "
+                        f"{described[0]} kept in L3 between calls (median)"),
+            Measurement("l3_stream_capacity", far_bytes * (1.0 - far) / -math.log(far),
+                        units.BYTES, spread,
+                        f"gemv_l3_far against the model and dram_read, round by round: "
+                        f"{described[1]} kept in L3 between calls (median), as a randomly "
+                        "replacing cache of this capacity keeps"))
 
 
 def _copy(name: str, pair_bytes: int, threads: int, detail: str) -> Probe:
@@ -691,9 +756,10 @@ class _Plan:
     l3_bytes: int
     stream_rows: int
     cached_rows: int  # weight rows of the L2-resident GEMV
-    retained_rows: int  # weight rows of the GEMV twice the L3
+    retained_rows: tuple[int, ...]  # weight rows of the GEMVs STREAM_L3_MULTIPLES x L3
     row_probe_rows: int
     cold_flush_floats: int
+    attention: ops.AttentionDecode  # the streamed decode attention probe's op
     steps: tuple[tuple[str, Callable[[], Probe]], ...]
 
 
@@ -708,15 +774,16 @@ def _plan(scale: Scale) -> _Plan:
     dram = _dram_buffer_bytes(scale, l3_bytes)
     stream_rows = _weight_rows(dram // 4)
     cached_rows = _weight_rows(l2_bytes // 2)
-    retained_rows = _weight_rows(STREAM_L3_MULTIPLE * l3_bytes)
+    retained_rows = tuple(_weight_rows(multiple * l3_bytes) for multiple in STREAM_L3_MULTIPLES)
+    attention = _attention_op(l3_bytes)
     l3_resident = l3_bytes // 8  # a table random reads keep in L3 (see l3_span_gather)
     row_probe_rows = max(8, min(l3_bytes, scale.dram_buffer_bytes) // (16 * ROW_PROBE_COLS))
     cold_flush_floats = int(min(l3_bytes, dram // max(COLD_FLUSH_L3_MULTIPLES)) // 4)
     flush = functools.cache(
         lambda: _floats(int(cold_flush_floats * max(COLD_FLUSH_L3_MULTIPLES))))
-    stream_weights, cached_weights, retained_weights = (
+    stream_weights, cached_weights, *retained_weights = (
         functools.cache(lambda rows=rows: _floats(rows * STREAM_GEMM_K).reshape(rows, -1))
-        for rows in (stream_rows, cached_rows, retained_rows))
+        for rows in (stream_rows, cached_rows, *retained_rows))
     steps = (
         *((f"gemm {size}", lambda i=i, size=size: _gemm(f"gemm_{i}", size, size))
           for i, size in enumerate(scale.gemm_sizes)),
@@ -728,8 +795,11 @@ def _plan(scale: Scale) -> _Plan:
               ("gemm_stream", STREAM_GEMM_ROWS, stream_weights, "streamed from DRAM"),
               ("gemv_stream", STREAM_GEMV_ROWS, stream_weights, "streamed from DRAM"),
               ("gemv_l2", STREAM_GEMV_ROWS, cached_weights, "in L2 (half of it per thread)"),
-              ("gemv_l3_stream", STREAM_GEMV_ROWS, retained_weights,
-               f"{STREAM_L3_MULTIPLE} x L3, a share kept in L3 between calls"))),
+              *((name, STREAM_GEMV_ROWS, weights,
+                 f"{multiple} x L3, a share kept in L3 between calls")
+                for name, weights, multiple in zip(("gemv_l3_stream", "gemv_l3_far"),
+                                                   retained_weights, STREAM_L3_MULTIPLES)))),
+        ("attention stream", lambda: _attention_stream(attention)),
         ("row softmax", lambda: _row_softmax(row_probe_rows)),
         ("vector", lambda: _vector(threads)),
         ("transcendental", lambda: _special("transcendental", threads)),
@@ -764,7 +834,7 @@ def _plan(scale: Scale) -> _Plan:
           for multiple in COLD_FLUSH_L3_MULTIPLES),
     )
     return _Plan(system, threads, scale.gemm_sizes[0], l3_bytes, stream_rows, cached_rows,
-                 retained_rows, row_probe_rows, cold_flush_floats, steps)
+                 retained_rows, row_probe_rows, cold_flush_floats, attention, steps)
 
 
 def calibration_steps(scale: Scale = Scale()) -> int:
@@ -784,7 +854,9 @@ def calibrate(on_step: Callable[[str], None] = lambda name: None,
     then gemm_k<k> for SHORT_KS; matrix_peak and dot_overhead, fitted from gemm_0 and those,
     element_overhead, from gemv_l2 against them and the overhead, matrix_overlap and
     matvec_overlap, from gemm_stream and gemv_stream against all three and dram_read,
-    l3_stream_capacity, from gemv_l3_stream against them and dram_read, row_overlap, from
+    attention_overlap, from attention_stream against them, dram_read and the overhead,
+    l3_stream_kept and l3_stream_capacity, from gemv_l3_stream and gemv_l3_far against
+    them and dram_read, row_overlap, from
     row_softmax, reciprocal_overlap, from the special probes, selection, from topk and the
     overhead, l3_gather_capacity, from the gathers, and cold_overhead and
     cold_overhead_traffic, from the overheads, come last (derived, not probes).
@@ -831,10 +903,13 @@ def _figures(plan: _Plan, probes: list[Probe], timings: list[Timing]) -> tuple[M
         for name, probe, rows in (("matrix_overlap", "gemm_stream", STREAM_GEMM_ROWS),
                                   ("matvec_overlap", "gemv_stream", STREAM_GEMV_ROWS)))
     model = {m.name: m for m in (peak, per_output, per_element, *overlaps, by_name["overhead"])}
+    attention = _attention_overlap(plan.attention, timing["attention_stream"],
+                                   timing["dram_read"], dram_bytes, {**by_name, **model})
     reciprocal = by_name["reciprocal_overlap"] = _reciprocal_overlap(by_name)
-    measurements += (peak, per_output, per_element, *overlaps,
-                     _stream_capacity(timing["gemv_l3_stream"], plan.retained_rows,
-                                      timing["dram_read"], dram_bytes, model),
+    measurements += (peak, per_output, per_element, *overlaps, attention,
+                     *_stream_retention([timing["gemv_l3_stream"], timing["gemv_l3_far"]],
+                                        plan.retained_rows, timing["dram_read"], dram_bytes,
+                                        model),
                      _row_overlap(by_name["row_softmax"], plan.row_probe_rows, by_name),
                      reciprocal, _selection(by_name["topk"], by_name["overhead"]),
                      _gather_capacity(plan.l3_bytes, *(by_name[f"{level}_gather"]

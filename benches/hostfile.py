@@ -9,6 +9,7 @@ from perfmodel.chip import Chip
 
 
 HEADER = "# Calibrated host chip, written by `seedchip calibrate`"
+CAPACITIES = " (capacities: _gather_capacity, _stream_capacity, _stream_kept)"
 
 
 def _q(value: float, dimension: str) -> str:
@@ -71,7 +72,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
 
     def level(name: str, kind: str, capacity: float, prefix: str,
               gather_capacity: float | None = None,
-              stream_capacity: float | None = None) -> list[str]:
+              stream_capacity: float | None = None,
+              stream_kept: float | None = None) -> list[str]:
         bandwidth = c.value(f"{prefix}_read")
         gather = c.value(f"{prefix}_gather")
         efficiency = min(1.0, gather / bandwidth)
@@ -83,13 +85,15 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
                   if gather_capacity is not None else []),
                 *([f"stream_capacity = {_q(stream_capacity, units.BYTES)}"]
                   if stream_capacity is not None else []),
+                *([f"stream_kept = {_q(stream_kept, units.BYTES)}"]
+                  if stream_kept is not None else []),
                 f"bandwidth = {_q(bandwidth, units.BYTES_PER_S)}",
                 f"write_bandwidth = {_q(write, units.BYTES_PER_S)}",
                 f"transaction = {_q(line, units.BYTES)}", "efficiency = 1.0",
                 f"gather_efficiency = {efficiency:.4g}",
                 f"gather_tail_efficiency = {tail:.4g}",
                 f'source = "measured: {prefix}_read, _copy, _gather and _gather_wide'
-                f'{" (capacities: _gather_capacity, _stream_capacity)" if stream_capacity else ""}'
+                f'{CAPACITIES if stream_capacity else ""}'
                 ' (see the comments at the top)"']
 
     memory = []
@@ -100,7 +104,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
     if l3:
         memory += level("L3", "cache", l3.size_bytes, "l3",
                         gather_capacity=c.value("l3_gather_capacity"),
-                        stream_capacity=c.value("l3_stream_capacity"))
+                        stream_capacity=c.value("l3_stream_capacity"),
+                        stream_kept=c.value("l3_stream_kept"))
     memory += level("DRAM", "ddr", system.memory_bytes or nominal.main_memory.capacity_bytes,
                     "dram")
     lines += [
@@ -118,6 +123,7 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"element_overhead = {_q(c.value('element_overhead'), units.SECONDS)}",
         f"matrix_overlap = {c.value('matrix_overlap'):.3g}",
         f"matvec_overlap = {c.value('matvec_overlap'):.3g}",
+        f"attention_overlap = {c.value('attention_overlap'):.3g}",
         f"row_overlap = {c.value('row_overlap'):.3g}",
         f"reciprocal_overlap = {c.value('reciprocal_overlap'):.3g}",
         f"vector = {_q(c.value('vector'), units.FLOP_PER_S)}",

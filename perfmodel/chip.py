@@ -53,9 +53,12 @@ class MemoryLevel:
     gather_tail_efficiency: float = DEFAULT_GATHER_TAIL_EFFICIENCY
     write_bandwidth_bytes_per_s: float | None = None  # None: as fast as reads
     gather_capacity_bytes: float | None = None  # None: all of capacity_bytes
-    # what a stream larger than the level finds kept between two passes, as the capacity
-    # of a randomly replacing cache (see roofline.retained_share); None: none of it (LRU)
+    # what a stream larger than the level finds kept between two passes (see
+    # roofline.retained_share): as the capacity of a randomly replacing cache, and at most
+    # the bytes a replacement that protects part of the cache from streams keeps; both
+    # None: none of it (LRU)
     stream_capacity_bytes: float | None = None
+    stream_kept_bytes: float | None = None
 
     @property
     def on_chip(self) -> bool:
@@ -135,6 +138,8 @@ class Chip:
     matrix_overlap: float = 1.0  # share of the shorter of compute and memory a matrix op hides
     # the same for a matrix-vector product (Op.matrix_vector: each weight used once)
     matvec_overlap: float = 1.0
+    # the same for decode attention (a cache of keys and values read once per step)
+    attention_overlap: float = 1.0
     row_overlap: float = 1.0  # the same for a row-wise op (norm, softmax; see Op.row_wise)
     # share of the shorter of an op's exp and reciprocal times that runs under the longer
     # (0: one special-function unit does both, as on a GPU; a CPU divides beside its FMAs)
@@ -211,6 +216,7 @@ _TOP_LEVEL_OVERRIDES = {
     "element_overhead": ("compute", "element_overhead"),
     "matrix_overlap": ("compute", "matrix_overlap"),
     "matvec_overlap": ("compute", "matvec_overlap"),
+    "attention_overlap": ("compute", "attention_overlap"),
     "row_overlap": ("compute", "row_overlap"),
     "reciprocal_overlap": ("compute", "reciprocal_overlap"),
     "cold_overhead": ("compute", "cold_overhead"),
@@ -228,7 +234,7 @@ _TOP_LEVEL_OVERRIDES = {
     "link_latency": ("link", "latency"),
     "max_chips": ("link", "max_chips"),
 }
-_LEVEL_FIELDS = ("capacity", "gather_capacity", "stream_capacity", "bandwidth",
+_LEVEL_FIELDS = ("capacity", "gather_capacity", "stream_capacity", "stream_kept", "bandwidth",
                  "write_bandwidth", "transaction",
                  "efficiency", "gather_efficiency", "gather_tail_efficiency", "energy", "part",
                  "count")
@@ -248,6 +254,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
 
     Keys: a dtype (``bf16=1200TFLOP/s``), ``compute_efficiency``, ``overhead``,
     ``dot_overhead``, ``element_overhead``, ``matrix_overlap``, ``matvec_overlap``,
+    ``attention_overlap``,
     ``row_overlap``, ``reciprocal_overlap``,
     ``cold_overhead``, ``cold_overhead_traffic``, ``vector``, ``transcendental``,
     ``selection``,
@@ -258,7 +265,7 @@ def apply_overrides(raw: Mapping[str, Any], overrides: Mapping[str, str]) -> dic
     ``max_chips``, and memory fields ``<level>_<field>`` where level is ``sram`` (the
     largest on-chip level), ``dram``/``hbm``/``memory`` (the off-chip memory, whatever
     its technology) or a level's own name, and field is one of capacity, bandwidth,
-    gather_capacity, stream_capacity, write_bandwidth, transaction, efficiency,
+    gather_capacity, stream_capacity, stream_kept, write_bandwidth, transaction, efficiency,
     gather_efficiency, gather_tail_efficiency, energy, part, count; ``<level>`` alone sets
     its capacity. ``memory=PART:COUNT`` recomposes the off-chip memory from parts.
     Values are validated afterwards like any file value.
@@ -412,7 +419,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
     compute = _Section(raw.get("compute", {}), "compute", where,
                        (*DTYPES, "vector", "transcendental", "reciprocal", "selection",
                         "efficiency", "overhead", "dot_overhead", "element_overhead",
-                        "matrix_overlap", "matvec_overlap", "row_overlap",
+                        "matrix_overlap", "matvec_overlap", "attention_overlap", "row_overlap",
                         "reciprocal_overlap", "cold_overhead", "cold_overhead_traffic"))
     matrix = {dtype: compute.quantity(dtype, units.FLOP_PER_S)
               for dtype in DTYPES if compute.has(dtype)}
@@ -454,6 +461,7 @@ def chip_from_dict(raw: Mapping[str, Any], where: str) -> Chip:
                                             allow_zero=True),
         matrix_overlap=matrix_overlap,
         matvec_overlap=compute.fraction("matvec_overlap", matrix_overlap, allow_zero=True),
+        attention_overlap=compute.fraction("attention_overlap", matrix_overlap, allow_zero=True),
         row_overlap=compute.fraction("row_overlap", 1.0, allow_zero=True),
         reciprocal_overlap=compute.fraction("reciprocal_overlap", 0.0, allow_zero=True),
         cold_op_overhead_s=cold_overhead_s,
@@ -538,7 +546,8 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
                                                                   units.BYTES_PER_S),
             energy_j_per_bit=part.energy_j_per_bit, composition=composition)
     section = _Section(table, label, where, ("name", *_RAW_LEVEL_FIELDS, "gather_capacity",
-                                             "stream_capacity", "write_bandwidth", "efficiency",
+                                             "stream_capacity", "stream_kept",
+                                             "write_bandwidth", "efficiency",
                                              "gather_efficiency", "gather_tail_efficiency",
                                              "energy"))
     kind = section.text("kind")
@@ -560,6 +569,7 @@ def _memory_level(table: Any, label: str, where: str) -> MemoryLevel:
         gather_capacity_bytes=section.optional_quantity("gather_capacity", units.BYTES,
                                                         allow_zero=True),
         stream_capacity_bytes=section.optional_quantity("stream_capacity", units.BYTES),
+        stream_kept_bytes=section.optional_quantity("stream_kept", units.BYTES),
         energy_j_per_bit=section.optional_quantity("energy", units.JOULES_PER_BIT),
     )
 

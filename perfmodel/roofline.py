@@ -8,8 +8,8 @@
   ``matrix_overlap`` (calibrate measures it on the host: its GEMM kernels stall on their
   weight stream instead of computing under it, unlike accelerators' double-buffered
   operand loads; a matrix-vector product, whose every weight feeds one multiply-add as
-  it arrives, hides what the file's ``matvec_overlap`` says, the matrix overlap unless
-  given), and row-wise ops (norms, softmax: each row reduced before it is
+  it arrives, hides what the file's ``matvec_overlap`` says, and decode attention what
+  its ``attention_overlap`` says, each the matrix overlap unless given), and row-wise ops (norms, softmax: each row reduced before it is
   written) on a chip whose file gives a ``row_overlap`` (a CPU core works through one
   row's read, reduction and write in turn; a GPU keeps many rows in flight per core).
 
@@ -27,9 +27,10 @@
   it (streamed operands: the first level that fits it and the op's smaller ones; gathered
   embedding rows: by the Zipf hit rate of the rows that fit, the hottest in SRAM, the
   recently used in a hardware cache). A level with a ``stream_capacity`` (a cache that
-  replaces at random, not least recently used: calibrate measures it for the host's L3)
-  keeps a share of a read stream too large for it between two passes
-  (`retained_share`), which the next level does not serve. Its bytes pass
+  replaces at random, not least recently used) or a ``stream_kept`` (one that protects
+  part of itself from streams) keeps a share of a read stream too large for it between
+  two passes (`retained_share`; calibrate measures both for the host's L3), which the
+  next level does not serve. Its bytes pass
   through that level and every faster one; each level's time is the bytes read through
   it over its achievable bandwidth plus the bytes written over its write bandwidth (the
   read bandwidth unless the chip file gives one). A random row read pays whole transactions: the first
@@ -136,9 +137,7 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
     network_s = (collective_time_s(op.collective, op.payload_bytes, op.chips, chip.link)
                  if isinstance(op, Collective) else 0.0)
     overhead_s = _overhead_s(op, chip, residency)
-    overlap = ((chip.matvec_overlap if op.matrix_vector else chip.matrix_overlap)
-               if op.engine == "matrix" else chip.row_overlap if op.row_wise else 1.0)
-    work_s = overlapped(compute_s, memory_s, overlap)
+    work_s = overlapped(compute_s, memory_s, _overlap(op, chip))
     busy_s = np.maximum(work_s, network_s)
     bound = np.select(
         [overhead_s > busy_s, network_s > work_s, compute_s >= memory_s],
@@ -147,6 +146,15 @@ def time(op: Op, chip: Chip, residency: Residency = Residency()) -> OpTiming:
                     overhead_s=overhead_s, total_s=busy_s + overhead_s,
                     bound=str(bound) if np.ndim(bound) == 0 else bound,
                     flops=op.flops(), bytes=op.bytes(), levels=levels)
+
+
+def _overlap(op: Op, chip: Chip) -> float:
+    """The share of the shorter of compute and memory that ``op`` hides under the longer."""
+    if op.engine != "matrix":
+        return chip.row_overlap if op.row_wise else 1.0
+    if op.kind is OpKind.ATTENTION_DECODE:
+        return chip.attention_overlap
+    return chip.matvec_overlap if op.matrix_vector else chip.matrix_overlap
 
 
 def _special_s(op: Op, chip: Chip) -> float:
@@ -217,8 +225,10 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
         for index in range(1, len(levels)):
             inner = levels[index - 1]
             spills = np.greater(footprint, inner.capacity_bytes)
-            if inner.stream_capacity_bytes is not None and not operand.written:
-                spills = spills * (1.0 - retained_share(footprint, inner.stream_capacity_bytes))
+            if not operand.written and (inner.stream_capacity_bytes is not None
+                                        or inner.stream_kept_bytes is not None):
+                spills = spills * (1.0 - retained_share(footprint, inner.stream_capacity_bytes,
+                                                        inner.stream_kept_bytes))
             traffic[index] = traffic[index] + operand.bytes * spills
     return tuple(
         LevelTime(level.name, read + write + gather + tail,
@@ -229,19 +239,30 @@ def _level_times(op: Op, chip: Chip, residency: Residency) -> tuple[LevelTime, .
                                                     gather_bytes, tail_bytes))
 
 
-def retained_share(footprint_bytes: float, capacity_bytes: float) -> float:
-    """Share of a stream read over and over that a cache with random replacement keeps
-    between two passes: 1 when the stream fits, else the root h < 1 of
-    h = exp(-(1 - h) F / C) (a line survives the (1 - h) F bytes of misses inserted
-    between two of its uses, each evicting it with chance line / C). Least recently used
-    replacement would keep nothing of a stream larger than the cache; this host's L3
-    kept 14-47% of a 50 MB matrix-vector product's weights against its 32 MiB."""
-    ratio = np.maximum(np.asarray(footprint_bytes / capacity_bytes, dtype=float), 1.0 + 1e-9)
-    share = np.zeros_like(ratio)
-    for _ in range(60):  # Newton from 0 rises monotonically to the root (the curve is concave)
-        survive = np.exp(-(1.0 - share) * ratio)
-        share = share - (share - survive) / (1.0 - ratio * survive)
-    return np.where(footprint_bytes <= capacity_bytes, 1.0, share)[()]
+def retained_share(footprint_bytes: float, capacity_bytes: float | None,
+                   kept_bytes: float | None = None) -> float:
+    """Share of a stream larger than a cache, read over and over, that the cache keeps
+    between two passes: with random replacement of ``capacity_bytes`` C, the root h < 1
+    of h = exp(-(1 - h) F / C) (a line survives the (1 - h) F bytes of misses inserted
+    between two of its uses, each evicting it with chance line / C; 1 for F <= C), and at most
+    ``kept_bytes`` / F (a replacement policy that protects part of the cache from a
+    stream keeps about that many bytes of it, however large it is). Least recently used
+    replacement keeps nothing of a stream larger than the cache (both None). This host's
+    L3 (32 MiB) kept about 13 MB of a one-row GEMV's weights of 32 to 64 MiB between
+    calls, in either of its states, where random replacement fitted at 64 MiB would keep
+    30 MB of 32 MiB; of 96 MiB it kept 5 MB in one state, 13 in the other."""
+    footprint = np.asarray(footprint_bytes, dtype=float)
+    share = np.ones_like(footprint)
+    if capacity_bytes is not None:
+        ratio = np.maximum(footprint / capacity_bytes, 1.0 + 1e-9)
+        root = np.zeros_like(ratio)
+        for _ in range(60):  # Newton from 0 rises monotonically to the root (concave curve)
+            survive = np.exp(-(1.0 - root) * ratio)
+            root = root - (root - survive) / (1.0 - ratio * survive)
+        share = np.where(footprint <= capacity_bytes, 1.0, root)
+    if kept_bytes is not None:
+        share = np.minimum(share, kept_bytes / np.maximum(footprint, 1e-300))
+    return share[()]
 
 
 def _lookups_reaching(operand: Operand, levels: Sequence[MemoryLevel], share: float) -> list:

@@ -117,6 +117,32 @@ def test_the_retained_share_solves_its_equation_and_falls_with_the_stream(ratio,
         assert roofline.retained_share(other * 1e6, 1e6) <= share
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1.01, 50.0), st.one_of(st.none(), st.floats(0.5, 40.0)), st.floats(0.01, 0.99))
+def test_a_cache_keeps_at_most_its_stream_kept_bytes_of_a_stream(ratio, capacity_mb, kept_share):
+    footprint, kept = ratio * 1e6, kept_share * 1e6  # a cache of 1 MB keeps part of itself
+    share = roofline.retained_share(footprint, capacity_mb and capacity_mb * 1e6, kept)
+    random = 1.0 if capacity_mb is None else roofline.retained_share(footprint, capacity_mb * 1e6)
+    assert share == pytest.approx(min(random, kept / footprint))
+    assert share * footprint <= kept * (1 + 1e-12)
+
+
+def test_stream_kept_limits_what_the_next_level_is_spared(chip_file):
+    gemv = ops.Gemm(1, 8192, 8192, dtype="bf16")  # 128 MiB of weights > 64 MiB SRAM
+    weights = 8192 * 8192 * 2
+    stream = weights + 2 * 8192 * 2
+    random = load_chip(chip_file(), {"sram_stream_capacity": "100 MiB"})
+    both = load_chip(chip_file(), {"sram_stream_capacity": "100 MiB", "sram_stream_kept": "16 MiB"})
+    kept = load_chip(chip_file(), {"sram_stream_kept": "16 MiB"})
+    random_share = roofline.retained_share(stream, 100 * 2**20)
+    assert random_share * stream > 16 * 2**20  # random replacement would keep more
+    for chip in (both, kept):
+        hbm = roofline.time(gemv, chip).levels[1]
+        assert hbm.bytes == pytest.approx(weights * (1 - 16 * 2**20 / stream))
+    assert roofline.time(gemv, random).levels[1].bytes == pytest.approx(
+        weights * (1 - random_share))
+
+
 def test_top_k_comparisons_run_at_the_chips_selection_rate(chip_file):
     topk = ops.TopK(rows=4, cols=65536, k=100)
     sampling = ops.Sampling(rows=8, vocab=32000, top_k=50)
@@ -172,6 +198,19 @@ def test_a_matrix_vector_product_hides_the_chips_matvec_overlap(chip_file, overl
         max(two_rows.compute_s, two_rows.memory_s) + 0.5 * min(two_rows.compute_s, two_rows.memory_s)
         + chip.op_overhead_s)
     assert load_chip(chip_file(), slow).matvec_overlap == 0.5  # the matrix overlap unless given
+
+
+@pytest.mark.parametrize("overlap", [0.0, 0.25, 1.0])
+def test_decode_attention_hides_the_chips_attention_overlap(chip_file, overlap):
+    attention = ops.AttentionDecode(8, 4096, 16, 8, 128, dtype="fp32")
+    slow = {"fp32": "2 TFLOP/s", "matrix_overlap": "0.5"}  # compute near the memory time
+    chip = load_chip(chip_file(), {**slow, "attention_overlap": str(overlap)})
+    timing = roofline.time(attention, chip)
+    longer, shorter = max(timing.compute_s, timing.memory_s), min(timing.compute_s, timing.memory_s)
+    assert shorter > 0.1 * longer
+    assert timing.total_s == pytest.approx(longer + (1 - overlap) * shorter + chip.op_overhead_s)
+    default = roofline.time(attention, load_chip(chip_file(), slow))  # the matrix overlap
+    assert default.total_s == pytest.approx(longer + 0.5 * shorter + chip.op_overhead_s)
 
 
 @pytest.mark.parametrize("overlap", [0.0, 0.5, 1.0])

@@ -100,6 +100,8 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
          "source": compute_source},
         {"field": "matvec_overlap", "value": chip.matvec_overlap, "dimension": units.RATIO,
          "source": compute_source},
+        {"field": "attention_overlap", "value": chip.attention_overlap,
+         "dimension": units.RATIO, "source": compute_source},
         {"field": "row_overlap", "value": chip.row_overlap, "dimension": units.RATIO,
          "source": compute_source},
         {"field": "reciprocal_overlap", "value": chip.reciprocal_overlap,
@@ -125,9 +127,11 @@ def chip_fields(chip: Chip) -> list[dict[str, Any]]:
              "dimension": units.BYTES, "source": level_source},
             {"field": f"{prefix}.gather_capacity_bytes", "value": level.shared_capacity_bytes,
              "dimension": units.BYTES, "source": level_source},
-            *([{"field": f"{prefix}.stream_capacity_bytes", "value": level.stream_capacity_bytes,
-                "dimension": units.BYTES, "source": level_source}]
-              if level.stream_capacity_bytes is not None else []),
+            *({"field": f"{prefix}.{name}", "value": value, "dimension": units.BYTES,
+               "source": level_source}
+              for name, value in (("stream_capacity_bytes", level.stream_capacity_bytes),
+                                  ("stream_kept_bytes", level.stream_kept_bytes))
+              if value is not None),
             {"field": f"{prefix}.bandwidth_bytes_per_s", "value": level.bandwidth_bytes_per_s,
              "dimension": units.BYTES_PER_S, "source": level_source},
             {"field": f"{prefix}.write_bandwidth_bytes_per_s",

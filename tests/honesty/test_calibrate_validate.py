@@ -95,7 +95,9 @@ FAKE = Calibration(
         ("l3_gather", 12e9, units.BYTES_PER_S), ("dram_gather", 6e9, units.BYTES_PER_S),
         ("l3_span_gather", 8e9, units.BYTES_PER_S),
         ("l3_gather_capacity", 12 * 2**20, units.BYTES),
-        ("gemv_l3_stream", 15e9, units.FLOP_PER_S), ("l3_stream_capacity", 40 * 2**20, units.BYTES),
+        ("gemv_l3_stream", 15e9, units.FLOP_PER_S), ("gemv_l3_far", 17e9, units.FLOP_PER_S),
+        ("attention_stream", 20e9, units.BYTES_PER_S), ("attention_overlap", 0.1, units.RATIO),
+        ("l3_stream_kept", 12e6, units.BYTES), ("l3_stream_capacity", 40 * 2**20, units.BYTES),
         ("l2_gather_wide", 40e9, units.BYTES_PER_S), ("l3_gather_wide", 12e9, units.BYTES_PER_S),
         ("dram_gather_wide", 40e9, units.BYTES_PER_S),
         ("l2_copy", 100e9, units.BYTES_PER_S), ("l3_copy", 80e9, units.BYTES_PER_S),
@@ -115,6 +117,7 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert chip.element_overhead_s == pytest.approx(20e-12, rel=1e-5)
     assert chip.matrix_overlap == pytest.approx(0.25)
     assert chip.matvec_overlap == pytest.approx(0.75)
+    assert chip.attention_overlap == pytest.approx(0.1)
     assert chip.row_overlap == pytest.approx(0.5)
     assert chip.reciprocal_overlap == pytest.approx(0.6)
     assert chip.vector_flops_per_s == pytest.approx(60e9, rel=1e-5)
@@ -131,7 +134,9 @@ def test_host_chip_file_loads_with_the_measured_figures(tmp_path):
     assert l3.capacity_bytes == pytest.approx(32 * 2**20, rel=1e-5)
     assert l3.shared_capacity_bytes == pytest.approx(12 * 2**20, rel=1e-5)  # measured
     assert l3.stream_capacity_bytes == pytest.approx(40 * 2**20, rel=1e-5)
+    assert l3.stream_kept_bytes == pytest.approx(12e6, rel=1e-5)
     assert l2.stream_capacity_bytes is None and dram.stream_capacity_bytes is None
+    assert l2.stream_kept_bytes is None and dram.stream_kept_bytes is None
     assert dram.bandwidth_bytes_per_s == pytest.approx(30e9, rel=1e-5)
     assert dram.gather_efficiency == pytest.approx(6 / 30, rel=1e-3)
     assert l3.gather_efficiency == pytest.approx(12 / 100, rel=1e-3)
@@ -183,7 +188,8 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     [calibration, *others] = calibrate(steps.append, TINY)
     assert others == []  # five rounds: never a second state of five
     derived = ["matrix_peak", "dot_overhead", "element_overhead", "matrix_overlap",
-               "matvec_overlap", "l3_stream_capacity", "row_overlap", "reciprocal_overlap",
+               "matvec_overlap", "attention_overlap", "l3_stream_kept", "l3_stream_capacity", "row_overlap",
+               "reciprocal_overlap",
                "selection", "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
     assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
                                                      + TINY.rounds)
@@ -196,8 +202,10 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     assert calibration.value("cold_overhead_traffic") > 0
     assert calibration.value("element_overhead") >= 0
     assert calibration.value("l3_stream_capacity") > 0
+    assert calibration.value("l3_stream_kept") > 0
     assert 0 <= calibration.value("matrix_overlap") <= 1
     assert 0 <= calibration.value("matvec_overlap") <= 1
+    assert 0 <= calibration.value("attention_overlap") <= 1
     assert 0 <= calibration.value("row_overlap") <= 1
     assert 0 <= calibration.value("reciprocal_overlap") <= 1
     l3 = calibration.system.cache(3)
@@ -458,6 +466,34 @@ def test_matrix_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, ove
     assert measured.detail.startswith("gemv_stream against the model, round by round")
 
 
+@pytest.mark.parametrize("measured_ms,overlap", [(4.0, 0.5), (3.0, 1.0), (5.5, 0.0), (6.0, 0.0)])
+def test_attention_overlap_is_the_hidden_share_of_the_shorter_side(measured_ms, overlap):
+    from benches.calibrate import _attention_op, _attention_overlap
+    from benches.timing import Timing
+    op = _attention_op(32 * 2**20)
+    assert op.context == 2048  # keys and values 4 x 32 MiB
+    cache_bytes = 2.0 * op.batch * op.context * op.n_kv_heads * op.head_dim * 4
+    # 2 ms of compute: multiply-adds 1 ms, exps, outputs and loaded elements 1/3 ms each
+    figures = {"matrix_peak": op.flops() / 1e-3, "transcendental": 3 * op.transcendentals() / 1e-3,
+               "dot_overhead": 1e-3 / 3 / op.dot_products(),
+               "element_overhead": 1e-3 / 3 / op.loaded_elements(), "overhead": 50e-6}
+    by_name = {name: Measurement(name, value, "", 0.1, "") for name, value in figures.items()}
+    # the DRAM read (of the cache's size) takes 3 ms, 4.5 ms and 3 ms in three rounds
+    dram = Timing.of([3e-3, 4.5e-3, 3e-3])
+    calls = [measured_ms * 1e-3 + 50e-6 + extra for extra in (0.0, 1.5e-3, 0.0)]
+    measured = _attention_overlap(op, Timing.of(calls), dram, cache_bytes, by_name)
+    assert measured.name == "attention_overlap"
+    assert measured.value == pytest.approx(overlap)
+
+
+def test_no_validated_decode_attention_has_the_probe_heads():
+    from benches.calibrate import ATTENTION_HEADS
+    assert ("decode_heads", *ATTENTION_HEADS) in CALIBRATION_SHAPES
+    heads = {(key[1], *key[3:]) for key in (case.key for case in all_cases(quick=False))
+             if key[0] == "decode"}
+    assert heads and ATTENTION_HEADS not in heads
+
+
 @pytest.mark.parametrize("measured_us,per_element_ps", [(30.0, 15.625), (20.0, 0.0), (15.0, 0.0)])
 def test_element_overhead_is_what_a_cached_gemv_costs_beyond_the_model(measured_us,
                                                                         per_element_ps):
@@ -476,24 +512,31 @@ def test_element_overhead_is_what_a_cached_gemv_costs_beyond_the_model(measured_
 
 @pytest.mark.parametrize("overlap", [1.0, 0.5, 0.0])
 @pytest.mark.parametrize("kept", [0.2, 0.5, 0.9])
-def test_l3_stream_capacity_keeps_what_l3_kept_of_the_gemv(kept, overlap):
-    from benches.calibrate import _stream_capacity
+def test_l3_stream_retention_is_what_l3_kept_of_the_two_gemvs(kept, overlap):
+    from benches.calibrate import _stream_retention
     from benches.timing import Timing
-    n = 10_000
-    stream = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)
-    figures = {"matrix_peak": 2.0 * n * STREAM_GEMM_K / 0.2e-3, "dot_overhead": 0.0,
-               "element_overhead": 0.1e-3 / (n * STREAM_GEMM_K),  # compute 0.3 ms
+    rows = (10_000, 15_000)
+    far_kept = kept / 3  # the larger GEMV keeps less
+    figures = {"matrix_peak": 2.0 * rows[0] * STREAM_GEMM_K / 0.2e-3, "dot_overhead": 0.0,
+               "element_overhead": 0.1e-3 / (rows[0] * STREAM_GEMM_K),  # 0.3 ms for rows[0]
                "matvec_overlap": overlap, "overhead": 10e-6}
     model = {name: Measurement(name, value, "", 0.1, "") for name, value in figures.items()}
     # DRAM 40 GB/s in two rounds, 20 in the third; what L3 does not keep comes from DRAM
     dram = Timing.of([1e-3, 1e-3, 2e-3])  # 40 MB read per call
-    memory = [(1 - kept) * stream / rate for rate in (40e9, 40e9, 20e9)]
-    calls = [10e-6 + roofline.overlapped(0.3e-3, m, overlap) for m in memory]
-    measured = _stream_capacity(Timing.of(calls), n, dram, 40e6, model)
-    assert measured.name == "l3_stream_capacity"
-    if (1 - kept) * stream / 40e9 > 0.3e-3 or overlap < 1:  # else hidden: the kept share is 0.999
-        assert roofline.retained_share(stream, measured.value) == pytest.approx(kept)
-        assert measured.value == pytest.approx(stream * (1 - kept) / -math.log(kept))
+    probes, streams = [], []
+    for n, share in zip(rows, (kept, far_kept)):
+        stream = 4.0 * (n * STREAM_GEMM_K + STREAM_GEMM_K + n)
+        compute = 0.3e-3 * n / rows[0]
+        memory = [(1 - share) * stream / rate for rate in (40e9, 40e9, 20e9)]
+        probes.append(Timing.of([10e-6 + roofline.overlapped(compute, m, overlap)
+                                 for m in memory]))
+        streams.append(stream)
+    kept_bytes, capacity = _stream_retention(probes, rows, dram, 40e6, model)
+    assert (kept_bytes.name, capacity.name) == ("l3_stream_kept", "l3_stream_capacity")
+    if (1 - kept) * streams[0] / 40e9 > 0.3e-3 or overlap < 1:  # else hidden: kept 0.999
+        assert kept_bytes.value == pytest.approx(kept * streams[0])
+    assert roofline.retained_share(streams[1], capacity.value) == pytest.approx(far_kept)
+    assert capacity.value == pytest.approx(streams[1] * (1 - far_kept) / -math.log(far_kept))
 
 
 @pytest.mark.parametrize("call_us,selection_us", [(100.0, 90.0), (10.5, 1.05)])
