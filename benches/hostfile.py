@@ -136,7 +136,8 @@ def host_chip_toml(calibration: Calibration, nominal: Chip) -> str:
         f"cold_overhead_traffic = {_q(c.value('cold_overhead_traffic'), units.BYTES)}",
         'source = "measured: GEMM peak and cost per output (fit of a long and a short-k GEMM), '
         'cost per loaded weight (a GEMV in L2), how much of its compute and memory a streamed '
-        'GEMM, a streamed matrix-vector product and a row-wise softmax overlap, FMA, '
+        'GEMM, a streamed matrix-vector product, streamed decode attention and a row-wise '
+        'softmax overlap, FMA, '
         'exp and reciprocal throughput and how much of one runs under the other, top-k '
         'comparisons per second, and the fixed '
         'cost of a kernel call, warm and after streams that evict its dispatch code"',

@@ -4,9 +4,10 @@ with the same op IR and the calibrated host chip, and report predicted vs measur
 Disjointness rule: calibration runs the public kernels only at the shapes listed in
 `calibrate.CALIBRATION_SHAPES` (square GEMMs of `GEMM_SIZES`, the first of them with the
 short inner dimensions `SHORT_KS`, the decode GEMMs of `STREAM_GEMM_ROWS` and
-`STREAM_GEMV_ROWS` rows x `STREAM_GEMM_K` (weights streamed, in L2, twice the L3),
-embedding bags pooling `GATHER_POOLING` rows, softmax rows of `ROW_PROBE_COLS`, a top-k
-of `SELECTION_SHAPE`, decode attention of `ATTENTION_HEADS` (batch and heads)) besides its memory microbenchmarks (`kernels.membench`); no
+`STREAM_GEMV_ROWS` rows x `STREAM_GEMM_K` (weights streamed, in L2, two and three times
+the L3), embedding bags pooling `GATHER_POOLING` rows, softmax rows of `ROW_PROBE_COLS`, a
+top-k of `SELECTION_SHAPE`, decode attention of `ATTENTION_HEADS` (batch and heads))
+besides its memory microbenchmarks (`kernels.membench`); no
 validation case has any of those shapes, row lengths or poolings (tests check). Nothing
 measured here is written back anywhere: the chip file is read, never changed. Cases with
 embedding lookups cycle through several sets of indices (`benches.timing.input_sets`), so
