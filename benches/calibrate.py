@@ -244,9 +244,21 @@ def _matrix_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_by
     (``dram``, of ``dram_bytes``), and the median taken of the rounds' shares: the host's
     DRAM speed moves between rounds by more than a one-row GEMV's compute (a sixth of its
     memory time), so the shares of medians taken apart mostly measured that move."""
-    compute_s = _decode_gemm_compute_s(rows, n, peak, per_output, per_element)
-    memory_s = [4.0 * n * STREAM_GEMM_K * dram_s / dram_bytes for dram_s in dram.samples]
-    hidden = statistics.median(_hidden_share(compute_s, memory, measured)
+    return _streamed_overlap(name, probe, stream, dram, dram_bytes,
+                             _decode_gemm_compute_s(rows, n, peak, per_output, per_element),
+                             4.0 * n * STREAM_GEMM_K)
+
+
+def _streamed_overlap(name: str, probe: str, stream: Timing, dram: Timing, dram_bytes: float,
+                      compute_s: float, streamed_bytes: float,
+                      overhead_s: float = 0.0) -> Measurement:
+    """The share of the shorter of compute (``compute_s``, as the model times it) and memory
+    that a probe streaming ``streamed_bytes`` from DRAM (its timing ``stream``, less
+    ``overhead_s`` a call) hides under the longer, round by round: each round's memory
+    time at that round's DRAM read (``dram``, of ``dram_bytes``), the median of the
+    rounds' hidden shares (`_hidden_share`)."""
+    memory_s = [streamed_bytes * dram_s / dram_bytes for dram_s in dram.samples]
+    hidden = statistics.median(_hidden_share(compute_s, memory, measured - overhead_s)
                                for memory, measured in zip(memory_s, stream.samples))
     return Measurement(
         name, hidden, units.RATIO, max(stream.spread, dram.spread),
@@ -283,24 +295,17 @@ def _attention_stream(op: ops.AttentionDecode) -> Probe:
 def _attention_overlap(op: ops.AttentionDecode, stream: Timing, dram: Timing,
                        dram_bytes: float, by_name: dict[str, Measurement]) -> Measurement:
     """The share of the shorter of compute and memory time that decode attention (``op``,
-    its timing ``stream``) hides under the longer, read as `_matrix_overlap` reads the
-    streamed GEMMs': the model's compute (multiply-adds at the peak, exps, a cost per
-    output and per loaded element) and its keys and values at each round's DRAM read,
-    the call overhead taken off the measured time."""
+    its timing ``stream``) hides under the longer, read as the streamed GEMMs' overlaps
+    are (`_streamed_overlap`): the model's compute (multiply-adds at the peak, exps, a cost
+    per output and per loaded element) against its key and value cache at each round's
+    DRAM read, the call overhead taken off the measured time."""
     compute_s = (op.flops() / by_name["matrix_peak"].value
                  + op.transcendentals() / by_name["transcendental"].value
                  + op.dot_products() * by_name["dot_overhead"].value
                  + op.loaded_elements() * by_name["element_overhead"].value)
-    cache_bytes = 2.0 * op.batch * op.context * op.n_kv_heads * op.head_dim * 4
-    memory_s = [cache_bytes * dram_s / dram_bytes for dram_s in dram.samples]
-    overhead_s = by_name["overhead"].value
-    hidden = statistics.median(_hidden_share(compute_s, memory, measured - overhead_s)
-                               for memory, measured in zip(memory_s, stream.samples))
-    return Measurement(
-        "attention_overlap", hidden, units.RATIO, max(stream.spread, dram.spread),
-        f"attention_stream against the model, round by round: compute {compute_s * 1e3:.2f} "
-        f"ms, memory {statistics.median(memory_s) * 1e3:.2f} ms, measured "
-        f"{stream.median_s * 1e3:.2f} ms (medians)")
+    cache_bytes = next(o.bytes for o in op.operands() if o.name == "kv_cache")
+    return _streamed_overlap("attention_overlap", "attention_stream", stream, dram, dram_bytes,
+                             compute_s, cache_bytes, by_name["overhead"].value)
 
 
 def write_bandwidth(copy_bytes_per_s: float, read_bytes_per_s: float) -> float:

@@ -9,9 +9,10 @@
   weight stream instead of computing under it, unlike accelerators' double-buffered
   operand loads; a matrix-vector product, whose every weight feeds one multiply-add as
   it arrives, hides what the file's ``matvec_overlap`` says, and decode attention what
-  its ``attention_overlap`` says, each the matrix overlap unless given), and row-wise ops (norms, softmax: each row reduced before it is
-  written) on a chip whose file gives a ``row_overlap`` (a CPU core works through one
-  row's read, reduction and write in turn; a GPU keeps many rows in flight per core).
+  its ``attention_overlap`` says, each the matrix overlap unless given), and row-wise
+  ops (norms, softmax: each row reduced before it is written) on a chip whose file gives
+  a ``row_overlap`` (a CPU core works through one row's read, reduction and write in
+  turn; a GPU keeps many rows in flight per core).
 
 - compute: flops / (peak of the op's engine and dtype x achievable fraction), plus its
   exp/tanh evaluations at the chip's transcendental rate and reciprocals at its reciprocal

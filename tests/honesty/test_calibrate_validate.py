@@ -188,9 +188,8 @@ def test_tiny_calibration_runs_every_step_and_writes_a_loadable_chip(tmp_path):
     [calibration, *others] = calibrate(steps.append, TINY)
     assert others == []  # five rounds: never a second state of five
     derived = ["matrix_peak", "dot_overhead", "element_overhead", "matrix_overlap",
-               "matvec_overlap", "attention_overlap", "l3_stream_kept", "l3_stream_capacity", "row_overlap",
-               "reciprocal_overlap",
-               "selection", "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
+               "matvec_overlap", "attention_overlap", "l3_stream_kept", "l3_stream_capacity",
+               "row_overlap", "reciprocal_overlap", "selection", "l3_gather_capacity", "cold_overhead", "cold_overhead_traffic"]
     assert len(steps) == calibration_steps(TINY) == (len(calibration.measurements) - len(derived)
                                                      + TINY.rounds)
     assert [m.name for m in calibration.measurements[-len(derived):]] == derived
